@@ -1,0 +1,141 @@
+// Deciding one task for one host: template its arguments, evaluate `when`,
+// ask the module for probes and a plan. Pure given the facts model; the
+// caller supplies `ensureFacts` to fetch anything not gathered yet.
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { PlaySpec, TaskSpec, Vars } from './model.js';
+import type { Facts, Module, ModuleContext, ModulePlan, Probe } from './types.js';
+import { Unknown, isUnknown } from './unknown.js';
+import { containsSecret } from './secret.js';
+import { TaskError } from './errors.js';
+import { dropOmitted } from './vars.js';
+import { evaluateCondition, renderTemplateFile, templateValue, evaluateExpression } from '../template/index.js';
+
+export type ItemDecision =
+  | { kind: 'skipped'; note: string }
+  /** Arguments or condition depend on values known only after apply. */
+  | { kind: 'deferred'; reason: string }
+  | { kind: 'planned'; args: Record<string, unknown>; plan: ModulePlan };
+
+/** Ansible looks for a relative `src` in the playbook's templates/ or files/ dir, then beside it. */
+export function resolveLocalSource(play: PlaySpec, src: string, kind: 'templates' | 'files'): string {
+  if (isAbsolute(src)) return src;
+  for (const candidate of [join(play.baseDir, kind, src), join(play.baseDir, src)]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(play.baseDir, kind, src);
+}
+
+export function moduleContext(host: string, play: PlaySpec, vars: Vars): ModuleContext {
+  return {
+    host,
+    readLocalFile: (path) => readFileSync(resolveLocalSource(play, path, 'files')),
+    renderTemplateFile: (path) => {
+      const text = readFileSync(resolveLocalSource(play, path, 'templates'), 'utf8');
+      const out = renderTemplateFile(text, vars, { name: path });
+      if (isUnknown(out)) throw new DeferredError(out.reason);
+      return out;
+    },
+    containsSecret,
+  };
+}
+
+/** Thrown inside planning when a value is known only after apply. */
+export class DeferredError extends Error {}
+
+export function hasUnknown(value: unknown): Unknown | undefined {
+  if (isUnknown(value)) return value;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const u = hasUnknown(v);
+      if (u) return u;
+    }
+  } else if (value && typeof value === 'object' && !(value instanceof Buffer)) {
+    for (const v of Object.values(value)) {
+      const u = hasUnknown(v);
+      if (u) return u;
+    }
+  }
+  return undefined;
+}
+
+/** Evaluates every `when` expression; all must hold. */
+export function evaluateWhen(task: TaskSpec, vars: Vars): boolean | Unknown {
+  for (const expr of task.when) {
+    const result = evaluateCondition(expr, vars);
+    if (isUnknown(result)) return result;
+    if (!result) return false;
+  }
+  return true;
+}
+
+/**
+ * Module arguments after templating. Some modules take expressions rather
+ * than text: assert's `that` and debug's `var` are evaluated here, so the
+ * modules stay pure.
+ */
+export function prepareArgs(task: TaskSpec, vars: Vars): Record<string, unknown> {
+  const raw = { ...task.args };
+  if (task.module === 'assert') {
+    const that = Array.isArray(raw.that) ? raw.that : [raw.that];
+    const exprs = that.map((t) => String(t));
+    const rest = templateValue(Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'that')), vars) as Record<string, unknown>;
+    return dropOmitted({ ...rest, that: exprs.map((e) => evaluateCondition(e, vars)), that_text: exprs });
+  }
+  if (task.module === 'debug' && typeof raw.var === 'string') {
+    const name = raw.var;
+    return dropOmitted({ ...(templateValue({ ...raw, var: undefined }, vars) as Record<string, unknown>), var: name, value: evaluateExpression(name, vars) });
+  }
+  return dropOmitted(templateValue(raw, vars) as Record<string, unknown>);
+}
+
+export function probesFor(module: Module, task: TaskSpec, host: string, play: PlaySpec, vars: Vars): Probe[] | Unknown {
+  let args: Record<string, unknown>;
+  try {
+    args = prepareArgs(task, vars);
+  } catch (err) {
+    if (err instanceof DeferredError) return new Unknown(err.message);
+    throw err;
+  }
+  const unknown = hasUnknown(args);
+  if (unknown) return unknown;
+  return module.probes(args, moduleContext(host, play, vars));
+}
+
+export function decideItem(module: Module, task: TaskSpec, host: string, play: PlaySpec, vars: Vars, facts: Facts): ItemDecision {
+  const when = evaluateWhen(task, vars);
+  if (isUnknown(when)) return { kind: 'deferred', reason: `condition depends on ${when.reason}` };
+  if (!when) return { kind: 'skipped', note: `skipped: condition is false (${task.when.join(' and ')})` };
+  let args: Record<string, unknown>;
+  try {
+    args = prepareArgs(task, vars);
+    const unknown = hasUnknown(args);
+    if (unknown) return { kind: 'deferred', reason: unknown.reason };
+    for (const probe of module.probes(args, moduleContext(host, play, vars))) {
+      if (facts.isUnknown(probe)) return { kind: 'deferred', reason: `${describeProbe(probe)} is only known after apply` };
+    }
+    return { kind: 'planned', args, plan: module.plan(args, facts, moduleContext(host, play, vars)) };
+  } catch (err) {
+    if (err instanceof DeferredError) return { kind: 'deferred', reason: err.message };
+    if (err instanceof TaskError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new TaskError(host, task.name, message, task.position, { cause: err });
+  }
+}
+
+export function describeProbe(probe: Probe): string {
+  switch (probe.kind) {
+    case 'file':
+      return probe.path;
+    case 'unit':
+      return `unit ${probe.unit}`;
+    case 'user':
+      return `user ${probe.name}`;
+    case 'group':
+      return `group ${probe.name}`;
+    case 'command':
+      return `output of ${probe.argv.join(' ')}`;
+  }
+}
