@@ -34,6 +34,8 @@ export interface HostRunOptions {
   emit: (event: RunEvent) => void;
   /** Handlers owed from an earlier failed run (names). */
   owedHandlers: string[];
+  /** What earlier plays registered on this host; updated in place (Ansible keeps registered values across plays). */
+  registered: Vars;
 }
 
 export interface HostPlayOutcome {
@@ -60,11 +62,12 @@ interface ItemOutcome {
 }
 
 export class HostRun {
-  private registered: Vars = {};
+  private readonly registered: Vars;
   private notified = new Set<string>();
   private readonly outcome: HostPlayOutcome = { ok: 0, changed: 0, pending: 0, skipped: 0, failed: 0, drift: [], notified: [] };
 
   constructor(private readonly o: HostRunOptions) {
+    this.registered = o.registered;
     for (const h of o.owedHandlers) this.notified.add(h);
   }
 
@@ -73,7 +76,7 @@ export class HostRun {
     await this.gatherUpFront(tasks);
     if (this.o.mode === 'apply') {
       // Dry pass first: everything that can fail does so before the first write.
-      const dry = new HostRun({ ...this.o, mode: 'plan', model: this.o.model.clone(), emit: () => undefined });
+      const dry = new HostRun({ ...this.o, mode: 'plan', model: this.o.model.clone(), registered: { ...this.o.registered }, emit: () => undefined });
       const dryOutcome = await dry.run();
       if (dryOutcome.failure) {
         this.o.emit({ type: 'host_failed', host: this.o.host.name, message: `nothing was changed: ${dryOutcome.failure}` });

@@ -59,6 +59,7 @@ export async function runPlaybooks(req: RunRequest): Promise<RunResult> {
   const connections = new Map<string, HostConnection>();
   const models = new Map<string, FactsModel>();
   const pending = new PendingHandlers();
+  const registered = new Map<string, Vars>(targeted.map((h) => [h, {}]));
   try {
     await mapLimit(targeted, forks, async (name) => {
       const host = req.inventory.hosts.get(name)!;
@@ -83,14 +84,15 @@ export async function runPlaybooks(req: RunRequest): Promise<RunResult> {
       }
     });
 
-    await runAllPlays(req, dryRun ? 'plan' : 'apply', targeted, totals, connections, models, forks, pending);
+    await runAllPlays(req, dryRun ? 'plan' : 'apply', targeted, totals, connections, models, registered, forks, pending);
 
     if (req.command === 'apply') {
       const changedHosts = targeted.filter((h) => !totals.get(h)!.broken && totals.get(h)!.changed > 0);
       if (changedHosts.length > 0) {
         for (const h of changedHosts) models.set(h, new FactsModel(new Map()));
         const verifyTotals = new Map(changedHosts.map((h) => [h, { ...totals.get(h)!, broken: false }]));
-        await runAllPlays({ ...req, emit: req.emit }, 'verify', changedHosts, verifyTotals, connections, models, forks, pending);
+        const freshRegistered = new Map<string, Vars>(targeted.map((h) => [h, {}]));
+        await runAllPlays(req, 'verify', changedHosts, verifyTotals, connections, models, freshRegistered, forks, pending);
         for (const [h, vt] of verifyTotals) totals.get(h)!.drift = vt.drift;
       }
     }
@@ -115,6 +117,7 @@ async function runAllPlays(
   totals: Map<string, HostTotals>,
   connections: Map<string, HostConnection>,
   models: Map<string, FactsModel>,
+  registered: Map<string, Vars>,
   forks: number,
   pending: PendingHandlers,
 ): Promise<void> {
@@ -133,7 +136,7 @@ async function runAllPlays(
         const run = new HostRun({
           host,
           play,
-          playVars: playVars({ inventory: req.inventory, host, play, playHosts, extraVars: req.extraVars, dryRun: mode !== 'apply' }),
+          playVars: playVars({ inventory: req.inventory, host, play, playHosts, extraVars: req.extraVars, dryRun: mode !== 'apply', registered }),
           extraVars: req.extraVars,
           mode,
           conn,
@@ -141,6 +144,7 @@ async function runAllPlays(
           tags: req.tags,
           emit: req.emit,
           owedHandlers: owed,
+          registered: registered.get(name)!,
         });
         try {
           const out = await run.run();

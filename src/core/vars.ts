@@ -11,6 +11,8 @@ export interface VarLayers {
   playHosts: string[];
   extraVars: Vars;
   dryRun: boolean;
+  /** Values registered so far on every host, visible through hostvars. */
+  registered: Map<string, Vars>;
 }
 
 export function magicVars(layers: VarLayers): Vars {
@@ -18,7 +20,7 @@ export function magicVars(layers: VarLayers): Vars {
   const groups: Record<string, string[]> = {};
   for (const [name, members] of inventory.groups) groups[name] = [...members];
   const hostvars: Record<string, Vars> = {};
-  for (const [name, h] of inventory.hosts) hostvars[name] = { inventory_hostname: name, ...h.vars };
+  for (const [name, h] of inventory.hosts) hostvars[name] = { inventory_hostname: name, ...h.vars, ...(layers.registered.get(name) ?? {}) };
   return {
     inventory_hostname: host.name,
     inventory_hostname_short: host.name.split('.')[0],
