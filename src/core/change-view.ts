@@ -5,12 +5,13 @@
 import { createTwoFilesPatch } from 'diff';
 import type { ChangeView } from './events.js';
 import type { Change, Diff } from './types.js';
-import { redact } from './secret.js';
+import { containsSecret, redact } from './secret.js';
 
 export const SENSITIVE_DIFF = '(sensitive content hidden)';
 
 export function renderDiff(diff: Diff): string {
-  if (diff.sensitive) return SENSITIVE_DIFF;
+  // Modules mark what they know is sensitive; any text holding a known secret value is too.
+  if (diff.sensitive || containsSecret(diff.before) || containsSecret(diff.after)) return SENSITIVE_DIFF;
   const before = diff.beforeHeader ?? 'before';
   const after = diff.afterHeader ?? 'after';
   const patch = createTwoFilesPatch(before, after, diff.before, diff.after, undefined, undefined, { context: 3 });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { PlaySpec, TaskSpec, Vars } from './model.js';
 import type { Facts, Module, ModuleContext, ModulePlan, Probe } from './types.js';
 import { Unknown, isUnknown } from './unknown.js';
-import { containsSecret } from './secret.js';
+import { containsSecret, Secret } from './secret.js';
 import { TaskError } from './errors.js';
 import { dropOmitted } from './vars.js';
 import { evaluateCondition, renderTemplateFile, templateValue, evaluateExpression } from '../template/index.js';
@@ -88,7 +88,21 @@ export function prepareArgs(task: TaskSpec, vars: Vars): Record<string, unknown>
     const name = raw.var;
     return dropOmitted({ ...(templateValue({ ...raw, var: undefined }, vars) as Record<string, unknown>), var: name, value: evaluateExpression(name, vars) });
   }
-  return dropOmitted(templateValue(raw, vars) as Record<string, unknown>);
+  return revealSecrets(dropOmitted(templateValue(raw, vars) as Record<string, unknown>)) as Record<string, unknown>;
+}
+
+/**
+ * Modules take plain strings: a secret passed whole ("{{ password }}") arrives
+ * as its value. The planner still masks it: every diff is checked with
+ * containsSecret(), and every view redacts known secret values.
+ */
+function revealSecrets(value: unknown): unknown {
+  if (value instanceof Secret) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value && typeof value === 'object' && !(value instanceof Buffer) && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealSecrets(v)]));
+  }
+  return value;
 }
 
 export function probesFor(module: Module, task: TaskSpec, host: string, play: PlaySpec, vars: Vars): Probe[] | Unknown {
