@@ -7,6 +7,7 @@ import { ExitCode } from '../core/events.js';
 import { redact } from '../core/secret.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerLabCommand } from './lab-command.js';
+import { registerCheckCommand } from './commands/check.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerRunCommands(program);
+  registerCheckCommand(program);
   registerLabCommand(program);
   return program;
 }

@@ -62,6 +62,8 @@ export type RunEvent =
       unreachable: boolean;
     }
   | { type: 'message'; level: 'info' | 'warning' | 'error'; text: string; host?: string }
+  /** One HA prerequisite or health check (xivo-ha check, and apply before provisioning). */
+  | { type: 'check_result'; name: string; group: 'before' | 'after'; ok: boolean; skipped: boolean; message: string; fix?: string }
   | { type: 'run_end'; exit_code: number; duration_ms: number };
 
 export type RunEventType = RunEvent['type'];

@@ -76,6 +76,12 @@ export function createHumanView(o: HumanViewOptions): (event: RunEvent) => void 
         out(tone(`${event.host ? `${event.host}: ` : ''}${event.text}`));
         return;
       }
+      case 'check_result': {
+        const label = event.skipped ? c.yellow('SKIP') : event.ok ? c.green('OK  ') : c.red('FAIL');
+        out(`${label} ${event.name.padEnd(24)} ${event.message}`);
+        if (!event.ok && event.fix) out(`     ${''.padEnd(24)} ${c.dim(`fix: ${event.fix}`)}`);
+        return;
+      }
       case 'run_end':
         out(c.dim(`done in ${(event.duration_ms / 1000).toFixed(1)} s, exit ${event.exit_code}`));
         return;
