@@ -8,6 +8,7 @@ import { redact } from '../core/secret.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerVerifyCommand } from './commands/verify.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRunCommands(program);
   registerCheckCommand(program);
+  registerVerifyCommand(program);
   registerLabCommand(program);
   return program;
 }

@@ -64,6 +64,8 @@ export type RunEvent =
   | { type: 'message'; level: 'info' | 'warning' | 'error'; text: string; host?: string }
   /** One HA prerequisite or health check (xivo-ha check, and apply before provisioning). */
   | { type: 'check_result'; name: string; group: 'before' | 'after'; ok: boolean; skipped: boolean; message: string; fix?: string }
+  /** xivo-ha verify: one table of the master compared with the slave (never row contents). */
+  | { type: 'table_verdict'; table: string; status: 'identical' | 'different' | 'missing' | 'excluded'; master_rows?: number; slave_rows?: number; missing_on?: 'master' | 'slave' }
   | { type: 'run_end'; exit_code: number; duration_ms: number };
 
 export type RunEventType = RunEvent['type'];

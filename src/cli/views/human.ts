@@ -82,6 +82,18 @@ export function createHumanView(o: HumanViewOptions): (event: RunEvent) => void 
         if (!event.ok && event.fix) out(`     ${''.padEnd(24)} ${c.dim(`fix: ${event.fix}`)}`);
         return;
       }
+      case 'table_verdict': {
+        if (event.status === 'identical') {
+          if (o.verbose) out(`${c.green('same')} ${event.table} (${event.master_rows} rows)`);
+        } else if (event.status === 'excluded') {
+          if (o.verbose) out(c.dim(`skip ${event.table} (excluded from replication)`));
+        } else if (event.status === 'missing') {
+          out(c.red(`MISSING ${event.table} on the ${event.missing_on}`));
+        } else {
+          out(c.red(`DIFFERS ${event.table}: master ${event.master_rows} rows, slave ${event.slave_rows} rows`));
+        }
+        return;
+      }
       case 'run_end':
         out(c.dim(`done in ${(event.duration_ms / 1000).toFixed(1)} s, exit ${event.exit_code}`));
         return;
