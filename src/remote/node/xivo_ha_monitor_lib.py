@@ -50,7 +50,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 MONITOR_DEFAULTS: dict[str, Any] = {
     "profile": "default", "witness": None, "sip_port": 5060,
-    "down_probe": "sip", "ready_probes": ["icmp", "ssh"],
+    "down_probe": "sip", "ready_probes": ["icmp", "telephony-ready"],
     "action_retries": 2, "action_retry_delay": 2, "action_timeout": 300,
     "telephony_check": ["systemctl", "is-active", "--quiet", "asterisk.service"],
 }
@@ -74,7 +74,10 @@ NUMBER_KEYS = (
     "action_retries", "action_retry_delay", "action_timeout",
 )
 INTEGER_KEYS = ("probes_per_round", "rounds_to_takeover", "sip_port", "action_retries")
-PROBE_KINDS = ("icmp", "sip", "ssh")
+# telephony-ready: SIP answers, or the master's guard holds its telephony
+# back because this slave is in charge (then SIP cannot answer by design).
+PROBE_KINDS = ("icmp", "sip", "ssh", "telephony-ready")
+MASTER_HELD = "held"
 
 
 class ConfigError(Exception):
@@ -311,30 +314,45 @@ class RealProber:
         m = self.config.monitor
         timeout = float(m["probe_timeout"])
         ping_proc = start_ping(self.config.master, timeout) if "icmp" in kinds else None
-        ssh_proc = None
-        if "ssh" in kinds:
-            ssh_proc = subprocess.Popen(self.config.ssh_argv("failback_key", ["status"]),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
         passed: dict[str, bool] = {}
         detail: dict[str, str] = {}
-        if "sip" in kinds:
+        if "sip" in kinds or "telephony-ready" in kinds:
             passed["sip"], detail["sip"] = sip_options(self.config.master, int(m["sip_port"]), timeout)
+        if "ssh" in kinds or ("telephony-ready" in kinds and not passed["sip"]):
+            ok, status, why = self.master_status(timeout)
+            if "ssh" in kinds:
+                passed["ssh"] = ok
+            if not ok:
+                detail["ssh"] = why
+            if "telephony-ready" in kinds:
+                held = isinstance(status, dict) and status.get("state") == MASTER_HELD
+                passed["telephony-ready"] = passed["sip"] or held
+                if not passed["telephony-ready"]:
+                    detail["telephony-ready"] = f"{detail['sip']}, and the master's guard does not hold its telephony ({why or 'state ' + repr(status.get('state') if isinstance(status, dict) else status)})"
+        elif "telephony-ready" in kinds:
+            passed["telephony-ready"] = True
         if ping_proc is not None:
             passed["icmp"] = wait_ping(ping_proc, timeout)
             if not passed["icmp"]:
                 detail["icmp"] = f"no echo reply within {timeout:g} s"
-        if ssh_proc is not None:
-            try:
-                _, err = ssh_proc.communicate(timeout=timeout + 5)
-                passed["ssh"] = ssh_proc.returncode == 0
-                if not passed["ssh"]:
-                    detail["ssh"] = f"ssh status exited {ssh_proc.returncode}: {tail(err)}"
-            except subprocess.TimeoutExpired:
-                ssh_proc.kill()
-                ssh_proc.communicate()
-                passed["ssh"], detail["ssh"] = False, "ssh status timed out"
-        return ProbeResult(passed, detail)
+        return ProbeResult(passed, {k: v for k, v in detail.items() if not passed.get(k, False)})
+
+    def master_status(self, timeout: float) -> tuple[bool, Any, str]:
+        """The master's HA state through its forced command (`status` prints
+        its monitor-state.json, written there by xivo-ha-guard)."""
+        try:
+            done = subprocess.run(self.config.ssh_argv("failback_key", ["status"]),
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout + 5, check=False)
+        except subprocess.TimeoutExpired:
+            return False, None, "ssh status timed out"
+        except OSError as e:
+            return False, None, f"ssh: {e.strerror}"
+        if done.returncode != 0:
+            return False, None, f"ssh status exited {done.returncode}: {tail(done.stderr)}"
+        try:
+            return True, json.loads(done.stdout or b"null"), ""
+        except json.JSONDecodeError:
+            return True, None, "the master's status is not JSON"
 
     def probe_witness(self, address: str) -> bool:
         # Three quick echoes: one lost packet must not hold a takeover back.
@@ -486,7 +504,7 @@ class Monitor:
             "node": self.config.node.get("name"),
             "master": self.config.master,
             "profile": self.m["profile"],
-            "state": STANDBY,
+            "state": None,
             "since": iso(now),
             "reason": "monitor started",
             "active_since": None,

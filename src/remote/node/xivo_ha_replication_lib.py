@@ -91,7 +91,7 @@ class ReplicationConfig:
         self.node_address = need(node, 'address', str, 'node.')
         self.peer_address = need(peer, 'address', str, 'peer.')
         self.database = rep.get('database', 'asterisk')
-        self.pg_role = rep.get('pg_role', 'xivo_ha_replication')
+        self.pg_role = rep.get('role', 'xivo_ha_replication')
         self.pgpass = rep.get('pgpass', '/etc/xivo-ha/replication.pgpass')
         self.peer_pg_port = int(rep.get('peer_pg_port', 5432))
         local = rep.get('local_pg', {})

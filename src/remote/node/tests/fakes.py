@@ -38,11 +38,11 @@ class ScriptedMaster:
 
     def __init__(self, clock: FakeClock, sip: Callable[[float], bool],
                  icmp: Callable[[float], bool] | None = None,
-                 ssh: Callable[[float], bool] | None = None,
+                 ready: Callable[[float], bool] | None = None,
                  witness: Callable[[float], bool] = lambda t: True,
                  probe_duration: float = 0.0):
         self.clock = clock
-        self.funcs = {"sip": sip, "icmp": icmp or sip, "ssh": ssh or (icmp or sip)}
+        self.sip, self.icmp, self.ready = sip, icmp, ready
         self.witness = witness
         self.probe_duration = probe_duration
         self.attempts: list[tuple[float, dict[str, bool]]] = []
@@ -50,7 +50,10 @@ class ScriptedMaster:
 
     def probe_master(self, kinds: list[str]) -> lib.ProbeResult:
         t = self.clock.t
-        passed = {k: self.funcs[k](t) for k in kinds}
+        sip = self.sip(t)  # evaluated once: scripted answers may be a sequence
+        values = {"sip": sip, "icmp": self.icmp(t) if self.icmp else sip,
+                  "telephony-ready": self.ready(t) if self.ready else sip}
+        passed = {k: values[k] for k in kinds}
         self.attempts.append((t, passed))
         self.clock.sleep(self.probe_duration)
         return lib.ProbeResult(passed, {k: f"{k} failed" for k, ok in passed.items() if not ok})
