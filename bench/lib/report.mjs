@@ -1,0 +1,98 @@
+// The results as markdown: times (median and min–max), ratios, memory,
+// correctness, and the machine they came from.
+
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { CASE_LABELS, CASES } from './schedule.mjs';
+import { formatMegabytes, formatRatio, formatSeconds, summarise } from './stats.mjs';
+import { TOOL_LABELS } from './tools.mjs';
+
+function firstLine(argv) {
+  const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return res.status === 0 ? `${res.stdout}${res.stderr}`.trim().split('\n')[0] : undefined;
+}
+
+function osName() {
+  try {
+    return /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeMachine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memory: formatMegabytes(totalmem()),
+    kernel: firstLine(['uname', '-r']),
+    os: osName(),
+    node: process.version,
+    ansible: firstLine(['ansible-playbook', '--version']),
+    mitogen: firstLine(['dpkg-query', '-W', '-f', '${Version}', 'ansible-mitogen']),
+    openssh: firstLine(['ssh', '-V']),
+    commit: firstLine(['git', 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+function cell(s, failed) {
+  if (!s) return '—';
+  const range = s.count > 1 ? ` (${formatSeconds(s.min).replace(' s', '')}–${formatSeconds(s.max)})` : '';
+  return `${formatSeconds(s.median)}${range}${failed ? ' ✗' : ''}`;
+}
+
+/** results: {date, machine, measurements[], floors[], correctness[], skipped[], options} */
+export function renderReport(results) {
+  const { measurements, floors } = results;
+  const counts = [...new Set([...measurements.map((m) => m.n), ...floors.map((f) => f.n)])].sort((a, b) => a - b);
+  const times = (n, caseId, tool) => summarise(measurements.filter((m) => m.n === n && m.case === caseId && m.tool === tool).map((m) => m.seconds));
+  const failed = (n, caseId, tool) => measurements.some((m) => m.n === n && m.case === caseId && m.tool === tool && !m.ok);
+  const floor = (n, kind) => summarise(floors.filter((f) => f.n === n && f.kind === kind).map((f) => f.seconds));
+  const m = results.machine;
+  const out = [];
+  out.push(`# xivo-ha vs Ansible: provisioning benchmark, ${results.date}`, '');
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, kernel ${m.kernel}, ${m.os ?? ''}`);
+  out.push(`Tools: ${m.ansible ?? 'ansible: not installed'}; ansible-mitogen ${m.mitogen ?? '—'}; xivo-ha ${m.commit ?? ''} on Node ${m.node}; ${m.openssh ?? ''}`);
+  out.push(`Options: ${results.options}`, '');
+  out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a).', '');
+  out.push('| N | case | Ansible | Ansible+Mitogen | xivo-ha | floor | Ansible / xivo-ha | Mitogen / xivo-ha | xivo-ha / floor |');
+  out.push('|---|---|---|---|---|---|---|---|---|');
+  for (const n of counts) {
+    for (const c of CASES) {
+      const [a, g, x] = ['ansible', 'mitogen', 'xivo-ha'].map((t) => times(n, c, t));
+      if (!a && !g && !x) continue;
+      const fl = floor(n, c === 'a' ? 'tar' : 'handshake');
+      out.push(`| ${n} | ${CASE_LABELS[c]} | ${cell(a, failed(n, c, 'ansible'))} | ${cell(g, failed(n, c, 'mitogen'))} | ${cell(x, failed(n, c, 'xivo-ha'))} | ${fl ? formatSeconds(fl.median) : '—'} | ${formatRatio(a?.median, x?.median)} | ${formatRatio(g?.median, x?.median)} | ${formatRatio(x?.median, fl?.median)} |`);
+    }
+  }
+  out.push('', '## SSH floor', '', '| N | handshake (curve25519), all hosts in parallel | tar push of every final tree |', '|---|---|---|');
+  for (const n of counts) {
+    const h = floor(n, 'handshake');
+    const t = floor(n, 'tar');
+    if (h || t) out.push(`| ${n} | ${cell(h)} | ${cell(t)} |`);
+  }
+  out.push('', '## Peak memory', '', 'The tool\'s whole local process tree (controller, forks, ssh clients, ControlPersist masters), sampled from /proc: PSS sum every 300 ms (shared pages split among sharers: the real total), RSS sum every 100 ms (counts pages shared by forked workers once per process: an upper bound). Remote processes not included. Highest over runs and cases.', '');
+  out.push('| N | tool | peak PSS | PSS per host | peak RSS sum |', '|---|---|---|---|---|');
+  for (const n of counts) {
+    for (const tool of ['ansible', 'mitogen', 'xivo-ha']) {
+      const mine = measurements.filter((x) => x.n === n && x.tool === tool);
+      if (mine.length === 0) continue;
+      const pss = Math.max(...mine.map((x) => x.peakPssBytes));
+      const rss = Math.max(...mine.map((x) => x.peakRssBytes));
+      out.push(`| ${n} | ${TOOL_LABELS[tool]} | ${formatMegabytes(pss)} | ${(pss / n / 1048576).toFixed(1)} MB | ${formatMegabytes(rss)} |`);
+    }
+  }
+  out.push('', '## Correctness', '');
+  const bad = measurements.filter((x) => !x.ok);
+  out.push(`${measurements.length - bad.length} of ${measurements.length} timed runs showed exactly the expected changes on every host.`);
+  for (const x of bad) out.push(`- ✗ N=${x.n} ${CASE_LABELS[x.case]} ${TOOL_LABELS[x.tool]} run ${x.run}: ${x.detail.split('\n').join(' / ')} (log: ${x.log})`);
+  for (const c of results.correctness) out.push(`- ${c.ok ? '✓' : '✗'} N=${c.n} ${c.what}: ${c.detail}`);
+  if (results.skipped.length) {
+    out.push('', '## Not measured', '');
+    for (const s of results.skipped) out.push(`- ${s.what}: ${s.why}`);
+  }
+  out.push('', `Total bench time: ${formatSeconds(results.elapsedSeconds)}.`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,91 @@
+// The tools under test and how each runs a case. Every tool gets the same
+// inventory and the same, unchanged playbook.
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_DIR, ROOT } from './paths.mjs';
+import { readCmdline } from './measure.mjs';
+import { commandExists, runSync } from './proc.mjs';
+import { PLAYBOOK } from './workload.mjs';
+import { verifyAnsibleLog, verifyXivoHaLog } from './verify.mjs';
+
+export const TOOL_LABELS = { ansible: 'Ansible', mitogen: 'Ansible+Mitogen', 'xivo-ha': 'xivo-ha' };
+
+function ansibleTool(id, cfgKey) {
+  return {
+    id,
+    label: TOOL_LABELS[id],
+    /** Returns {argv, env, cleanup} for one timed run. */
+    command(caseId, configs, runDir) {
+      // A fresh control path directory per run: no run reuses another's ssh masters.
+      const controlDir = join(runDir, 'cp');
+      mkdirSync(controlDir, { recursive: true });
+      const argv = ['ansible-playbook', '-i', configs.inventory, PLAYBOOK];
+      if (caseId === 'c') argv.push('--check', '--diff');
+      const env = {
+        ...process.env,
+        ANSIBLE_CONFIG: configs[cfgKey],
+        ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_FORCE_COLOR: '0',
+      };
+      // ssh names its ControlPersist master after the socket: "ssh: <controlDir>/<hash> [mux]".
+      const adopt = (pid) => readCmdline(pid).startsWith(`ssh: ${controlDir}/`);
+      return { argv, env, adopt, cleanup: () => rmSync(controlDir, { recursive: true, force: true }) };
+    },
+    verify(logFile, hosts, caseId) {
+      return verifyAnsibleLog(logFile, hosts.length, caseId);
+    },
+  };
+}
+
+/** The CLI entry: bin/xivo-ha.js when the repository has one, else the build output. */
+export function xivoHaEntry() {
+  for (const rel of ['bin/xivo-ha.js', 'dist/cli/bin.js']) {
+    const p = join(REPO_DIR, rel);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export function buildXivoHa() {
+  try {
+    runSync(['npm', 'run', '--silent', 'build'], { cwd: REPO_DIR });
+  } catch (err) {
+    // tsc emits despite type errors elsewhere; only a missing entry is fatal.
+    if (!xivoHaEntry()) return `npm run build failed and there is no CLI entry: ${err.message}`;
+  }
+  return xivoHaEntry() ? undefined : 'no bin/xivo-ha.js nor dist/cli/bin.js after npm run build';
+}
+
+const xivoHa = {
+  id: 'xivo-ha',
+  label: TOOL_LABELS['xivo-ha'],
+  command(caseId, configs) {
+    const entry = xivoHaEntry();
+    const argv = [process.execPath, entry, caseId === 'c' ? 'plan' : 'apply', '-i', configs.inventory, PLAYBOOK, '--json'];
+    return { argv, env: { ...process.env, NO_COLOR: '1' }, cleanup: () => {} };
+  },
+  verify(logFile, hosts, caseId, workload) {
+    return verifyXivoHaLog(logFile, hosts.map((h) => h.hostname), caseId, workload);
+  },
+};
+
+export const TOOLS = { ansible: ansibleTool('ansible', 'ansibleCfg'), mitogen: ansibleTool('mitogen', 'mitogenCfg'), 'xivo-ha': xivoHa };
+
+/** Why a tool cannot run here, or undefined. */
+export function toolUnavailable(id) {
+  if (id === 'ansible' || id === 'mitogen') {
+    if (!commandExists('ansible-playbook')) return 'ansible-playbook not found';
+    if (id === 'mitogen' && !existsSync('/usr/lib/python3/dist-packages/ansible_mitogen')) return 'ansible-mitogen not installed';
+    return undefined;
+  }
+  return buildXivoHa();
+}
+
+export function runDirFor(n, caseId, tool, run) {
+  const dir = join(ROOT, 'runs', `n${n}`, `${caseId}-${tool}-${run}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// npm run bench: the same playbook, the same inventory, the same simulated
+// hosts, for Ansible, Ansible+Mitogen and xivo-ha, alternating run by run;
+// plus the SSH floor. Writes bench/results/<date>.md and prints it.
+// docs/bench.md explains what is measured and how to read the table.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanupNow, onCleanup } from './lib/cleanup.mjs';
+import { writeConfigs } from './lib/config.mjs';
+import { Fleet } from './lib/fleet.mjs';
+import { floorHandshake, floorTarPush } from './lib/floor.mjs';
+import { ensurePackages, packagesFor } from './lib/install.mjs';
+import { measure } from './lib/measure.mjs';
+import { USAGE, parseOptions } from './lib/options.mjs';
+import { HOSTS_DIR, RENDERED_DIR, RESULTS_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
+import { describeMachine, renderReport } from './lib/report.mjs';
+import { CASE_LABELS, rotate, runsFor, toolsFor } from './lib/schedule.mjs';
+import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
+import { TOOLS, TOOL_LABELS, runDirFor, toolUnavailable } from './lib/tools.mjs';
+import { diffTrees, snapshotTree } from './lib/trees.mjs';
+import { WORKLOAD, compareWithExpected, driftHosts, renderTrees, resetHosts, resolveHosts } from './lib/workload.mjs';
+
+const log = (text) => process.stderr.write(`bench: ${text}\n`);
+
+async function main() {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err.message}\n${USAGE}\n`);
+    return 1;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: run as root: it starts its own sshd listeners and logs in as root on them\n');
+    return 1;
+  }
+  const t0 = process.hrtime.bigint();
+  if (opts.install) ensurePackages(packagesFor(opts.tools), log);
+
+  const results = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: describeMachine(),
+    options: `--hosts ${opts.hosts.join(',')} --runs ${opts.runs} --tools ${opts.tools.join(',')} --cases ${opts.cases.join(',')}${opts.full ? ' --full' : ''}`,
+    measurements: [],
+    floors: [],
+    correctness: [],
+    skipped: [],
+  };
+  const tools = [];
+  for (const tool of opts.tools) {
+    const why = toolUnavailable(tool);
+    if (why) {
+      log(`${TOOL_LABELS[tool]} skipped: ${why}`);
+      results.skipped.push({ what: TOOL_LABELS[tool], why });
+    } else tools.push(tool);
+  }
+
+  const fleet = new Fleet(Math.max(...opts.hosts));
+  onCleanup(() => fleet.stop());
+  log(`starting sshd listeners for ${fleet.count} hosts`);
+  await fleet.start();
+  try {
+    for (const n of opts.hosts) await benchHostCount(n, tools, opts, results);
+  } finally {
+    fleet.stop();
+  }
+
+  results.elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const report = renderReport(results);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${results.date.replace(/:/g, '-')}.md`);
+  writeFileSync(file, report);
+  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1));
+  process.stdout.write(`${report}\n`);
+  log(`written to ${file}`);
+  return results.measurements.every((m) => m.ok) && results.correctness.every((c) => c.ok) ? 0 : 1;
+}
+
+async function benchHostCount(n, tools, opts, results) {
+  const hosts = resolveHosts(n);
+  const configs = writeConfigs(hosts, { mitogen: tools.includes('mitogen') });
+  const runs = runsFor(n, opts.runs);
+  log(`--- ${n} hosts (${runs} run${runs > 1 ? 's' : ''} per case); inventory ${configs.inventory}`);
+
+  if (opts.floor) await benchFloor(n, hosts, runs, results);
+
+  // What the hosts' trees hold now: 'converged' after a verified apply, 'drifted' after the drift, else 'unknown'.
+  let state = 'unknown';
+  const converge = async (tool) => {
+    resetHosts(n);
+    const res = await timedRun(tool, 'a', n, hosts, configs, 'converge');
+    state = res.ok ? 'converged' : 'unknown';
+  };
+
+  for (const caseId of opts.cases) {
+    const { tools: caseTools, skipped } = toolsFor(n, caseId, tools, opts);
+    for (const s of skipped) results.skipped.push({ what: `N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[s.tool]}`, why: s.why });
+    const snapshots = [];
+    for (let r = 1; r <= runs; r++) {
+      for (const tool of rotate(caseTools, r)) {
+        if (caseId === 'a') resetHosts(n);
+        if (caseId !== 'a' && state === 'unknown') await converge(tool);
+        if (caseId === 'b' && state === 'drifted') await converge(tool);
+        if (caseId === 'c') driftHosts(n);
+        const m = await timedRun(tool, caseId, n, hosts, configs, r);
+        results.measurements.push(m);
+        log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
+        state = !m.ok ? 'unknown' : caseId === 'c' ? 'drifted' : 'converged';
+        if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) snapshots.push(checkFirstApply(n, hosts, tool, results));
+      }
+    }
+    if (caseId === 'a') compareTools(n, snapshots, results);
+  }
+}
+
+async function timedRun(tool, caseId, n, hosts, configs, run) {
+  const dir = runDirFor(n, caseId, tool, run);
+  const logFile = join(dir, 'output.log');
+  const { argv, env, adopt, cleanup } = TOOLS[tool].command(caseId, configs, dir);
+  writeFileSync(join(dir, 'command'), `${argv.join(' ')}\n`);
+  try {
+    const res = await measure(argv, { env, logFile, adopt });
+    const verdict = res.signal ? { ok: false, detail: `killed by ${res.signal}` } : TOOLS[tool].verify(logFile, hosts, caseId, WORKLOAD);
+    return { n, case: caseId, tool, run, seconds: res.seconds, peakRssBytes: res.peakRssBytes, peakPssBytes: res.peakPssBytes, exitCode: res.code, ok: verdict.ok, detail: verdict.detail, log: logFile };
+  } finally {
+    cleanup();
+  }
+}
+
+/** After a tool's first verified apply: its trees against the expected ones, and a snapshot to compare tools. */
+function checkFirstApply(n, hosts, tool, results) {
+  const expected = compareWithExpected(n);
+  results.correctness.push({ n, what: `trees after ${TOOL_LABELS[tool]}'s first apply vs the expected trees (gen.py compare)`, ok: expected.ok, detail: expected.report.split('\n').slice(-3).join(' / ') });
+  const dir = join(SNAPSHOT_DIR, `n${n}`, tool);
+  for (const h of hosts) snapshotTree(join(HOSTS_DIR, h.hostname), join(dir, h.hostname));
+  return { tool, dir };
+}
+
+function compareTools(n, snapshots, results) {
+  const [first, ...others] = snapshots;
+  for (const other of others) {
+    const diffs = diffTrees(first.dir, other.dir, TOOL_LABELS[first.tool], TOOL_LABELS[other.tool]);
+    results.correctness.push({
+      n,
+      what: `trees after ${TOOL_LABELS[first.tool]} vs after ${TOOL_LABELS[other.tool]} (all files, modes, contents; key pair and handler timestamp excepted)`,
+      ok: diffs.length === 0,
+      detail: diffs.length === 0 ? 'identical' : `${diffs.length} differences: ${diffs.slice(0, 8).join('; ')}`,
+    });
+  }
+}
+
+async function benchFloor(n, hosts, runs, results) {
+  const rendered = join(RENDERED_DIR, `n${n}`);
+  renderTrees(n, rendered);
+  for (let r = 1; r <= runs; r++) {
+    for (const [kind, fn] of [['handshake', () => floorHandshake(hosts)], ['tar', () => floorTarPush(hosts, rendered)]]) {
+      try {
+        const seconds = await fn();
+        results.floors.push({ n, kind, run: r, seconds });
+        log(`N=${n} floor ${kind} run ${r}: ${formatSeconds(seconds)}`);
+      } catch (err) {
+        results.correctness.push({ n, what: `floor ${kind} run ${r}`, ok: false, detail: err.message });
+      }
+    }
+  }
+}
+
+main().then(
+  (code) => {
+    cleanupNow();
+    process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    cleanupNow();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,146 @@
+// The harness's pure parts: statistics, schedule, /proc parsing, the
+// xivo-ha event check, tree comparison and the sshd configuration.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, summarise, formatSeconds, formatRatio } from '../lib/stats.mjs';
+import { rotate, runsFor, toolsFor } from '../lib/schedule.mjs';
+import { parseStat, TreeTracker } from '../lib/measure.mjs';
+import { checkXivoHaEvents, parseEvents } from '../lib/verify.mjs';
+import { diffTrees } from '../lib/trees.mjs';
+import { renderSshdConfig } from '../lib/fleet.mjs';
+import { renderInventory } from '../lib/config.mjs';
+import { parseOptions } from '../lib/options.mjs';
+
+const workload = {
+  expected: { tasks_per_host: 2 },
+  drift: { expected_changed_tasks: ['t2'] },
+};
+
+test('median of an even count is the mean of the middle two', () => {
+  assert.equal(median([3, 1, 4, 2]), 2.5);
+  assert.deepEqual(summarise([5, 1, 3]), { median: 3, min: 1, max: 5, count: 3 });
+  assert.equal(summarise([]), undefined);
+});
+
+test('formats seconds with at most three significant digits and ratios with an x', () => {
+  assert.equal(formatSeconds(0.1534), '0.15 s');
+  assert.equal(formatSeconds(12.34), '12.3 s');
+  assert.equal(formatSeconds(339.2), '339 s');
+  assert.equal(formatRatio(16, 0.5), '32x');
+  assert.equal(formatRatio(3, 2), '1.5x');
+  assert.equal(formatRatio(undefined, 2), '—');
+});
+
+test('alternates which tool runs first from one run to the next', () => {
+  const tools = ['ansible', 'mitogen', 'xivo-ha'];
+  assert.deepEqual(rotate(tools, 1), tools);
+  assert.deepEqual(rotate(tools, 2), ['mitogen', 'xivo-ha', 'ansible']);
+  assert.deepEqual(rotate(tools, 4), tools);
+});
+
+test('keeps only xivo-ha above 50 hosts and plain Ansible to the no-op case at 50 unless --full', () => {
+  const all = ['ansible', 'mitogen', 'xivo-ha'];
+  assert.deepEqual(toolsFor(200, 'a', all, { full: true }).tools, ['xivo-ha']);
+  assert.deepEqual(toolsFor(50, 'a', all, { full: false }).tools, ['xivo-ha']);
+  assert.deepEqual(toolsFor(50, 'b', all, { full: false }).tools, ['ansible', 'xivo-ha']);
+  assert.deepEqual(toolsFor(50, 'a', all, { full: true }).tools, all);
+  assert.deepEqual(toolsFor(10, 'c', all, { full: false }).tools, all);
+  assert.equal(runsFor(10, 3), 3);
+  assert.equal(runsFor(50, 3), 1);
+});
+
+test('rejects an unknown tool name in --tools', () => {
+  assert.throws(() => parseOptions(['--tools', 'ansible,chef']), /unknown value 'chef'/);
+  assert.deepEqual(parseOptions(['--cases', 'c,a']).cases, ['a', 'c']);
+});
+
+test('reads ppid and rss from a stat line whose command holds spaces and parentheses', () => {
+  const line = '1234 (ssh: /tmp/x (y) [mux]) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 12345678 321 18446744073709551615';
+  assert.deepEqual(parseStat(line), { ppid: 1, start: '98765', rssBytes: 321 * 4096 });
+});
+
+test('counts a daemonised descendant until it exits, and adopts orphans the predicate claims', () => {
+  const t = new TreeTracker(10, (pid) => pid === 30);
+  const p = (ppid, rss, start = 's') => ({ ppid, rssBytes: rss, start });
+  assert.equal(t.sample(new Map([[10, p(1, 100)], [11, p(10, 10)], [12, p(11, 1)]])), 111);
+  // 12 was re-parented to init: still ours. 20 is a stranger; 30 an orphan we adopt.
+  assert.equal(t.sample(new Map([[10, p(1, 100)], [12, p(1, 1)], [20, p(1, 1000)], [30, p(1, 5)]])), 106);
+  // pid 12 reused by another process (new start time): no longer counted.
+  assert.equal(t.sample(new Map([[10, p(1, 100)], [12, p(1, 7, 'other')]])), 100);
+  assert.equal(t.peakRssBytes, 111);
+});
+
+const ev = (o) => JSON.stringify({ time: 't', ...o });
+const summary = (host, o = {}) => ({ type: 'host_summary', host, ok: 0, changed: 0, pending: 0, skipped: 0, failed: 0, unreachable: false, ...o });
+const result = (host, task, status, handler = false) => ({ type: 'task_result', host, play: 'p', task, module: 'file', status, handler, changes: [], duration_ms: 1 });
+
+test('reads JSON event lines and ignores human lines mixed into the log', () => {
+  const text = ['warning: something', ev({ type: 'run_end', exit_code: 0, duration_ms: 5 }), '{not json', ''].join('\n');
+  assert.deepEqual(parseEvents(text).map((e) => e.type), ['run_end']);
+});
+
+test('accepts a first apply where every task and the handler changed on every host', () => {
+  const events = ['h1', 'h2'].flatMap((h) => [result(h, 't1', 'changed'), result(h, 't2', 'changed'), result(h, 'reload', 'changed', true), summary(h, { changed: 3 })]);
+  events.push({ type: 'run_end', exit_code: 0 });
+  assert.deepEqual(checkXivoHaEvents(events, ['h1', 'h2'], 'a', workload), []);
+});
+
+test('rejects a first apply where the handler did not run on one host', () => {
+  const events = [result('h1', 't1', 'changed'), result('h1', 't2', 'changed'), summary('h1', { changed: 2 }), { type: 'run_end', exit_code: 0 }];
+  assert.match(checkXivoHaEvents(events, ['h1'], 'a', workload)[0], /h1: 2 tasks \+ 0 handler changed, want 2 \+ 1/);
+});
+
+test('rejects a no-op apply that changed something, naming the task', () => {
+  const events = [result('h1', 't1', 'ok'), result('h1', 't2', 'changed'), summary('h1', { changed: 1 }), { type: 'run_end', exit_code: 0 }];
+  assert.match(checkXivoHaEvents(events, ['h1'], 'b', workload)[0], /changed=1 .*\(t2\)/);
+});
+
+test('accepts a dry run reporting exactly the drifted tasks pending, with exit code 2', () => {
+  const events = [result('h1', 't1', 'ok'), result('h1', 't2', 'pending'), summary('h1', { pending: 1 }), { type: 'run_end', exit_code: 2 }];
+  assert.deepEqual(checkXivoHaEvents(events, ['h1'], 'c', workload), []);
+});
+
+test('reports a host missing from the summaries and an unreachable host', () => {
+  const events = [{ type: 'host_unreachable', host: 'h2', reason: 'refused', message: 'x' }, summary('h1'), { type: 'run_end', exit_code: 3 }];
+  const errors = checkXivoHaEvents(events, ['h1', 'h2'], 'b', workload);
+  assert.ok(errors.some((e) => /exit code 3/.test(e)));
+  assert.ok(errors.some((e) => /h2: unreachable/.test(e)));
+  assert.ok(errors.some((e) => /h2: no host_summary/.test(e)));
+});
+
+test('finds trees identical except the generated key pair and the handler timestamp', () => {
+  const root = mkdtempSync(join(tmpdir(), 'bench-trees-'));
+  try {
+    for (const [side, stamp, key] of [['left', '1700000000', 'k1'], ['right', '1700000042', 'k2']]) {
+      mkdirSync(join(root, side, 'xivo01/root/.ssh'), { recursive: true });
+      mkdirSync(join(root, side, 'xivo01/var/log/xivo-ha'), { recursive: true });
+      writeFileSync(join(root, side, 'xivo01/root/.ssh/id_ed25519'), key);
+      writeFileSync(join(root, side, 'xivo01/var/log/xivo-ha/handler.log'), `${stamp} units changed on xivo01\n`);
+      writeFileSync(join(root, side, 'xivo01/conf'), 'same\n');
+    }
+    assert.deepEqual(diffTrees(join(root, 'left'), join(root, 'right'), 'L', 'R'), []);
+    chmodSync(join(root, 'right', 'xivo01/conf'), 0o600);
+    writeFileSync(join(root, 'right', 'xivo01/extra'), '');
+    assert.deepEqual(diffTrees(join(root, 'left'), join(root, 'right'), 'L', 'R'), ['xivo01/conf: mode 644 after L, 600 after R', 'xivo01/extra: only after R']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('points sshd at the bench key and a stock home, never root\'s dotfiles', () => {
+  const conf = renderSshdConfig(['127.0.0.2', '127.0.0.3'], '/tmp/p.pid');
+  assert.match(conf, /^ListenAddress 127\.0\.0\.3:2222$/m);
+  assert.match(conf, /^AuthorizedKeysFile \/tmp\/bench\/ssh\/authorized_keys$/m);
+  assert.match(conf, /^SetEnv HOME=\/tmp\/bench\/home$/m);
+  for (const line of ['UsePAM no', 'UseDNS no', 'MaxStartups 200', 'PermitUserRC no']) assert.ok(conf.includes(`${line}\n`), line);
+});
+
+test('writes one inventory with every template variable and the bench known_hosts', () => {
+  const inv = renderInventory([{ hostname: 'xivo01', address: '127.0.0.2', remote_tmp: '/r', base: '/b', node_type: 'master', peer_name: 'xivo02', local_address: 'l', remote_address: 'r', cluster_id: 'ha01' }]);
+  assert.match(inv, /ansible_ssh_common_args: -o UserKnownHostsFile=\/tmp\/bench\/ssh\/known_hosts/);
+  for (const v of ['base: /b', 'node_type: master', 'peer_name: xivo02', 'cluster_id: ha01', 'hostname: xivo01', 'ansible_host: 127.0.0.2']) assert.ok(inv.includes(v), v);
+});
