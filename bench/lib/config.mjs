@@ -12,7 +12,13 @@ const TEMPLATE_VARS = ['base', 'hostname', 'node_type', 'peer_name', 'local_addr
 export function renderInventory(hosts) {
   const inventoryHosts = {};
   for (const h of hosts) {
-    inventoryHosts[h.hostname] = { ansible_host: h.address, ansible_remote_tmp: h.remote_tmp };
+    inventoryHosts[h.hostname] = {
+      ansible_host: h.address,
+      ansible_remote_tmp: h.remote_tmp,
+      // Every simulated host shares this machine, so each needs its own run
+      // lock (xivo-ha's default, /var/lib/xivo-ha/lock, would let one host in).
+      xivo_ha_lock_path: `${ROOT}/state/${h.hostname}/lock`,
+    };
     for (const v of TEMPLATE_VARS) inventoryHosts[h.hostname][v] = h[v];
   }
   return stringify({
@@ -22,8 +28,10 @@ export function renderInventory(hosts) {
         ansible_user: 'root',
         ansible_ssh_private_key_file: CLIENT_KEY,
         ansible_python_interpreter: '/usr/bin/python3',
-        // The bench's known_hosts, never root's own; xivo-ha pins host keys from it.
+        // The bench's known_hosts, never root's own: ssh (Ansible) reads the
+        // first, xivo-ha (which always checks host keys) the second.
         ansible_ssh_common_args: `-o UserKnownHostsFile=${KNOWN_HOSTS}`,
+        xivo_ha_known_hosts: KNOWN_HOSTS,
       },
       hosts: inventoryHosts,
     },

@@ -55,7 +55,15 @@ export function buildXivoHa() {
     // tsc emits despite type errors elsewhere; only a missing entry is fatal.
     if (!xivoHaEntry()) return `npm run build failed and there is no CLI entry: ${err.message}`;
   }
-  return xivoHaEntry() ? undefined : 'no bin/xivo-ha.js nor dist/cli/bin.js after npm run build';
+  const entry = xivoHaEntry();
+  if (!entry) return 'no bin/xivo-ha.js nor dist/cli/bin.js after npm run build';
+  try {
+    runSync([process.execPath, entry, '--version']);
+  } catch (err) {
+    const lines = err.message.split('\n');
+    return `the CLI does not start (${entry} --version): ${lines.find((l) => /Error/.test(l))?.trim() ?? lines[0]}`;
+  }
+  return undefined;
 }
 
 const xivoHa = {

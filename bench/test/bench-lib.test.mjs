@@ -142,5 +142,7 @@ test('points sshd at the bench key and a stock home, never root\'s dotfiles', ()
 test('writes one inventory with every template variable and the bench known_hosts', () => {
   const inv = renderInventory([{ hostname: 'xivo01', address: '127.0.0.2', remote_tmp: '/r', base: '/b', node_type: 'master', peer_name: 'xivo02', local_address: 'l', remote_address: 'r', cluster_id: 'ha01' }]);
   assert.match(inv, /ansible_ssh_common_args: -o UserKnownHostsFile=\/tmp\/bench\/ssh\/known_hosts/);
+  assert.match(inv, /xivo_ha_known_hosts: \/tmp\/bench\/ssh\/known_hosts/);
+  assert.match(inv, /xivo_ha_lock_path: \/tmp\/bench\/state\/xivo01\/lock/);
   for (const v of ['base: /b', 'node_type: master', 'peer_name: xivo02', 'cluster_id: ha01', 'hostname: xivo01', 'ansible_host: 127.0.0.2']) assert.ok(inv.includes(v), v);
 });
