@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { ALL_TOOLS, CASES } from './schedule.mjs';
 
 export const USAGE = `usage: npm run bench -- [options]
-  --hosts LIST    host counts (default 2,10,50,200; above 50 only xivo-ha runs)
+  --hosts LIST    host counts (default 2,10,50,200; above 10 only xivo-ha runs unless --full)
   --runs N        runs per case at N <= 10 hosts (default 3; one run above 10)
   --tools LIST    ansible,mitogen,xivo-ha (default all three)
   --cases LIST    a,b,c: (a) first apply, (b) no-op apply, (c) dry run with diff after drift (default all)
-  --full          lift the time budget: every tool and case at every count up to 50 (about 45 min)
+  --full          lift the time budget: every tool at every count up to 50 (about 45 min)
   --no-floor      skip the SSH floor measurements
   --no-install    do not apt-get install missing packages
   -h, --help`;
