@@ -102,11 +102,12 @@ class Config:
     def master(self) -> str:
         return str(self.peer["address"])
 
-    def ssh_argv(self, key: str, remote_command: list[str]) -> list[str]:
+    def ssh_argv(self, key: str, remote_command: list[str], connect_timeout: float | None = None) -> list[str]:
         """ssh to the peer with one of the restricted keys; the peer's forced
         command reads the first word of remote_command."""
+        timeout = connect_timeout if connect_timeout is not None else self.monitor["probe_timeout"]
         return [*self.ssh["command"], "-i", self.ssh[key], *self.ssh["options"],
-                "-o", f"ConnectTimeout={max(1, int(self.monitor['probe_timeout']))}",
+                "-o", f"ConnectTimeout={max(1, round(timeout))}",
                 f"{self.ssh['user']}@{self.master}", *remote_command]
 
 
@@ -389,9 +390,10 @@ def run_command(argv: list[str], timeout: float) -> CommandResult:
 
 # ---------------------------------------------------------------- state file and lock
 
-def write_json_atomically(path: str, value: Any, mode: int = 0o600) -> None:
-    """Temp file beside the target, fsync, rename: a reader sees the old or
-    the new file, never half of one, even if the node loses power."""
+def write_json_atomically(path: str, value: Any, mode: int = 0o600, durable: bool = True) -> None:
+    """Temp file beside the target, rename: a reader sees the old or the new
+    file, never half of one. durable adds the fsyncs that make it survive a
+    power cut too (transitions); probe records every second skip them."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
@@ -401,12 +403,15 @@ def write_json_atomically(path: str, value: Any, mode: int = 0o600) -> None:
             json.dump(value, f, indent=2, sort_keys=True)
             f.write("\n")
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -483,9 +488,9 @@ class Monitor:
 
     # ---- persistence
 
-    def save(self) -> None:
+    def save(self, durable: bool = True) -> None:
         self.state["updated_at"] = iso(self.clock.now())
-        write_json_atomically(self.config.paths["state_file"], self.state)
+        write_json_atomically(self.config.paths["state_file"], self.state, durable=durable)
 
     def paused(self) -> bool:
         return os.path.exists(self.config.paths["paused_file"])
@@ -555,7 +560,7 @@ class Monitor:
 
     def note(self, key: str, value: Any) -> None:
         self.state[key] = value
-        self.save()
+        self.save(durable=False)
 
     # ---- the loop
 
@@ -599,7 +604,7 @@ class Monitor:
         if counters["failed_rounds"] >= int(self.m["rounds_to_takeover"]):
             self.consider_takeover()
         else:
-            self.save()
+            self.save(durable=False)
         self.clock.sleep(started + float(self.m["interval"]) - self.clock.monotonic())
 
     def consider_takeover(self) -> None:
@@ -615,7 +620,7 @@ class Monitor:
             if not reachable:
                 if previous.get("ok", True):
                     log(f"{iso(self.clock.now())} takeover withheld: witness {witness} unreachable, this slave may be the isolated one")
-                self.save()
+                self.save(durable=False)
                 return
             reason += f"; witness {witness} answers"
         if self.paused():
@@ -643,7 +648,7 @@ class Monitor:
                     return
         else:
             counters["healthy_since"] = None
-        self.save()
+        self.save(durable=False)
         self.clock.sleep(started + float(self.m["active_probe_interval"]) - self.clock.monotonic())
 
     # ---- transitions with actions
