@@ -1,0 +1,120 @@
+// The lab's Debian 12 base image: built once by assets/build-base.sh, cached
+// under /var/cache/xivo-ha-lab/base-KEY where KEY hashes the package list,
+// the build script, every asset and the schema it loads. Built into a
+// temporary directory and renamed into place, so an interrupted build never
+// leaves a cache entry behind.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../core/errors.js';
+import { runLocal, runLocalOk } from './exec.js';
+import { assetsDir, cacheDir, schemaSqlPath } from './paths.js';
+
+/** What every node carries; nodes cannot install packages later (no route out). */
+export const BASE_PACKAGES = [
+  'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'openssh-client', 'rsync', 'iputils-ping', 'iproute2',
+  'procps', 'postgresql', 'postgresql-client', 'python3', 'nftables', 'iptables', 'coturn', 'sudo', 'less',
+];
+
+/** What the runner needs to build and run the lab. */
+export const HOST_PACKAGES = ['debootstrap', 'systemd-container', 'iproute2', 'nftables', 'openssh-client'];
+
+const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+
+export async function ensureHostPackages(log: (line: string) => void): Promise<void> {
+  const missing: string[] = [];
+  for (const p of HOST_PACKAGES) {
+    const r = await runLocal(['dpkg-query', '-W', '-f=${Status}', p]);
+    if (!r.stdout.includes('install ok installed')) missing.push(p);
+  }
+  if (missing.length === 0) return;
+  log(`installing Debian packages on the runner: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await runLocalOk(['apt-get', 'update', '-q'], { env });
+  await runLocalOk(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+}
+
+/** The Debian mirror apt's own sources name (deb822 or one-line), security archives aside. */
+export function findDebianMirror(): string {
+  const files = ['/etc/apt/sources.list'];
+  if (existsSync('/etc/apt/sources.list.d')) {
+    for (const f of readdirSync('/etc/apt/sources.list.d').sort()) files.push(join('/etc/apt/sources.list.d', f));
+  }
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    for (const m of readFileSync(f, 'utf8').matchAll(/(?:^URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(https?:\/\/\S+)/gm)) {
+      const uri = m[1]!.replace(/\/$/, '');
+      if (/\/debian$/.test(uri) && !uri.includes('security')) return uri;
+    }
+  }
+  return DEFAULT_MIRROR;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Changes whenever anything that ends up in the image changes. */
+export function baseKey(): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(BASE_PACKAGES));
+  for (const f of [...listFiles(assetsDir), schemaSqlPath]) {
+    h.update(f.slice(f.lastIndexOf('/src/') + 1));
+    h.update(readFileSync(f));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+export function basePath(key = baseKey()): string {
+  return join(cacheDir, `base-${key}`);
+}
+
+/** Returns the cached base image, building it first when missing. */
+export async function ensureBase(log: (line: string) => void): Promise<string> {
+  const key = baseKey();
+  const target = basePath(key);
+  if (existsSync(target)) return target;
+  await mkdir(cacheDir, { recursive: true });
+  await removeStaleBuilds();
+  const tmp = join(cacheDir, `building-${key}-${process.pid}`);
+  const mirror = findDebianMirror();
+  log(`building the lab base image (once; about 2 minutes) from ${mirror}`);
+  const t0 = Date.now();
+  try {
+    await runLocalOk(['bash', join(assetsDir, 'build-base.sh'), tmp, mirror, assetsDir, schemaSqlPath, ...BASE_PACKAGES], {
+      inheritOutput: true,
+    });
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new UserError('building the lab base image failed', 'see the build output above; nothing was cached, `xivo-ha lab up` retries the build', {
+      cause: err,
+    });
+  }
+  log(`base image built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${target}`);
+  return target;
+}
+
+/** Half-built images from interrupted runs, and images of older keys. */
+async function removeStaleBuilds(): Promise<void> {
+  for (const name of readdirSync(cacheDir)) {
+    if (name.startsWith('building-')) await rm(join(cacheDir, name), { recursive: true, force: true });
+  }
+}
+
+/** Drops cached images other than the current one; only while no node uses them. */
+export async function pruneOldBases(keep: string): Promise<void> {
+  if (!existsSync(cacheDir)) return;
+  for (const name of readdirSync(cacheDir)) {
+    const p = join(cacheDir, name);
+    if (name.startsWith('base-') && p !== keep) await rm(p, { recursive: true, force: true });
+  }
+}

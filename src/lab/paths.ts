@@ -1,0 +1,26 @@
+// Where the lab keeps things on the runner machine (docs/interfaces.md §7).
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root, from both src/lab (tests) and dist/lab (the CLI). */
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const assetsDir = join(packageRoot, 'src', 'lab', 'assets');
+export const schemaSqlPath = join(packageRoot, 'test', 'fixtures', 'xivo-asterisk-schema.sql');
+export const defaultInventoryDir = join(packageRoot, '.lab');
+
+export const cacheDir = '/var/cache/xivo-ha-lab';
+export const stateDir = '/var/lib/xivo-ha-lab';
+export const stateFile = join(stateDir, 'state.json');
+export const runnerKey = join(stateDir, 'id_ed25519');
+export const knownHostsFile = join(stateDir, 'known_hosts');
+
+export function nodeDir(node: string): string {
+  return join(stateDir, 'nodes', node);
+}
+
+/** Kept outside the node's upper layer so `reset` keeps the node's identity. */
+export function hostKeysDir(node: string): string {
+  return join(stateDir, 'host-keys', node);
+}
