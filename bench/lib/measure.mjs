@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
-import { ownProcess, releaseProcess } from './cleanup.mjs';
+import { onCleanup, ownProcess, releaseProcess } from './cleanup.mjs';
 
 const PAGE_SIZE = 4096;
 export const SAMPLE_INTERVAL_MS = 100;
@@ -121,6 +121,20 @@ export class TreeTracker {
   }
 }
 
+function stopSurvivors(tracker, rootPid) {
+  for (const pid of tracker.survivors(rootPid)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+// On Ctrl-C during a run, the run's detached descendants (ssh masters) go too.
+let active;
+onCleanup(() => active && stopSurvivors(active.tracker, active.pid));
+
 /**
  * Runs argv; stdout and stderr go to logFile. Returns {code, signal, seconds, peakRssBytes, peakPssBytes}.
  * Descendants left running afterwards are stopped by PID. adopt: see TreeTracker.
@@ -134,6 +148,7 @@ export function measure(argv, { env, cwd, logFile, adopt, timeoutMs = 30 * 60 * 
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     const tracker = new TreeTracker(child.pid, adopt);
+    active = { tracker, pid: child.pid };
     tracker.sample();
     const sampler = setInterval(() => tracker.sample(), SAMPLE_INTERVAL_MS);
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
@@ -150,13 +165,8 @@ export function measure(argv, { env, cwd, logFile, adopt, timeoutMs = 30 * 60 * 
       clearTimeout(timer);
       releaseProcess(child.pid);
       tracker.sample();
-      for (const pid of tracker.survivors(child.pid)) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // gone meanwhile
-        }
-      }
+      stopSurvivors(tracker, child.pid);
+      active = undefined;
       // 'exit' can precede the end of the pipes: wait for them before closing the log.
       let open = 2;
       const done = () => {
