@@ -42,6 +42,16 @@ export class FactsModel implements Facts {
     this.addFacts(facts);
   }
 
+  /** An independent copy (the runner's dry pass before apply plans on one). Fact values are never mutated, so sharing them is safe. */
+  clone(): FactsModel {
+    const copy = new FactsModel(new Map());
+    for (const [k, v] of this.values) copy.values.set(k, v);
+    for (const k of this.unknown) copy.unknown.add(k);
+    for (const k of this.completeDirs) copy.completeDirs.add(k);
+    for (const k of this.planned) copy.planned.add(k);
+    return copy;
+  }
+
   /** Answers from the host (probe results keyed by probeKey()). */
   addFacts(facts: Map<string, FactValue>): void {
     for (const [key, value] of facts) {
