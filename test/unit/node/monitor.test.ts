@@ -15,6 +15,8 @@ test('the monitor, copy-back and guard python tests pass', () => {
     cwd: nodeDir,
     encoding: 'utf8',
     timeout: 180_000,
+    // No __pycache__ left in the source tree.
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
   });
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   assert.equal(run.error, undefined, `python3 could not run: ${String(run.error)}`);
