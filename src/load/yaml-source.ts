@@ -29,8 +29,8 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
   const lines = new LineCounter();
   const doc = parseDocument(text, { version: '1.1', lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const e of doc.errors) {
-    const [start] = e.linePos ?? [];
-    diagnostics.error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, { file, line: start?.line ?? 1, column: start?.col ?? 1 });
+    const { line, col } = lines.linePos(e.pos[0]);
+    diagnostics.error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, { file, line, column: col });
   }
   if (doc.errors.length > 0) return undefined;
   let value: unknown;
