@@ -24,6 +24,7 @@ import {
   pyEquals,
   pyStr,
   truthy,
+  Tuple,
   typeName,
   Undefined,
   UnknownHit,
@@ -82,8 +83,9 @@ function evaluateNode(e: Expr, ctx: Context): unknown {
     case 'name':
       return ctx.lookup(e.name);
     case 'list':
-    case 'tuple':
       return e.items.map((x) => evaluate(x, ctx));
+    case 'tuple':
+      return Tuple.make(...e.items.map((x) => evaluate(x, ctx)));
     case 'dict': {
       const out: Record<string, unknown> = {};
       for (const [k, v] of e.entries) out[dictKey(evaluate(k, ctx))] = evaluate(v, ctx);

@@ -25,6 +25,7 @@ import {
   pyStr,
   toBool,
   truthy,
+  Tuple,
   typeName,
   Undefined,
   UnknownHit,
@@ -254,7 +255,7 @@ const FILTERS: Record<string, Filter> = {
   items: (v) => {
     const d = operand(v);
     if (!isMapping(d)) throw new TemplateError(`Can only get item pairs from a mapping, not ${typeName(d)}.`);
-    return Object.entries(d);
+    return Object.entries(d).map(([k, x]) => Tuple.make<unknown>(k, x));
   },
   ternary: (v, p) => {
     const none = p.get(2, 'none_val', null);
@@ -269,7 +270,7 @@ const FILTERS: Record<string, Filter> = {
   zip: (v, p) => {
     const lists = [iterate(v), ...p.positional.map(iterate)];
     const n = Math.min(...lists.map((l) => l.length));
-    return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+    return Array.from({ length: n }, (_, i) => Tuple.make(...lists.map((l) => l[i])));
   },
   union: (v, p) => FILTERS.unique!([...iterate(v), ...iterate(p.get(0, 'b'))], new Params([], {})),
   intersect: (v, p) => (FILTERS.unique!(iterate(v), new Params([], {})) as unknown[]).filter((x) => iterate(p.get(0, 'b')).some((y) => pyEquals(x, y))),

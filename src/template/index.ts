@@ -114,10 +114,19 @@ function templateOne(text: string, vars: Vars, options: RenderOptions): unknown 
       const value = evaluate(only.expr, new Context(vars));
       if (value instanceof Undefined) throw undefinedError(value).located(only);
       if (isUnknown(value) || value instanceof Secret) return value;
-      return typeof value === 'string' ? literalOrText(keepTrailingNewlines(text, value)) : toNative(value);
+      if (typeof value !== 'string') return toNative(value);
+      const kept = keepTrailingNewlines(text, value);
+      return keepsString(only.expr) ? kept : literalOrText(kept);
     }
     return literalOrText(keepTrailingNewlines(text, run(stmts, vars)));
   });
+}
+
+/** Ansible's STRING_TYPE_FILTERS: their text is never read back as a literal (NativeJinjaText). */
+const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml']);
+
+function keepsString(e: Expr): boolean {
+  return e.kind === 'filter' && STRING_TYPE_FILTERS.has(e.name.replace(/^ansible\.builtin\./, ''));
 }
 
 /** Ansible 2.14's ansible_eval_concat: text that reads as a list, dict or bool becomes one. */

@@ -5,7 +5,7 @@
 import { Secret } from '../core/secret.js';
 import { isUnknown } from '../core/unknown.js';
 import { TemplateError } from './errors.js';
-import { Callable, isMapping, numberValue, operand, pyEquals, pyStr, typeName, Undefined } from './values.js';
+import { Callable, Tuple, isMapping, numberValue, operand, pyEquals, pyStr, typeName, Undefined } from './values.js';
 
 type Method = (self: never, args: unknown[], kw: Record<string, unknown>) => unknown;
 
@@ -200,7 +200,7 @@ const STRING_METHODS: Record<string, Method> = {
 const DICT_METHODS: Record<string, Method> = {
   keys: (d: Record<string, unknown>) => Object.keys(d),
   values: (d: Record<string, unknown>) => Object.values(d),
-  items: (d: Record<string, unknown>) => Object.entries(d),
+  items: (d: Record<string, unknown>) => Object.entries(d).map(([k, v]) => Tuple.make<unknown>(k, v)),
   get: (d: Record<string, unknown>, a) => {
     const key = a[0];
     const k = typeof key === 'string' ? key : pyStr(key);

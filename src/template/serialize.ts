@@ -94,7 +94,8 @@ export function dumpYaml(value: unknown, o: YamlOptions = {}): string {
         const xv = operand(x);
         if (isCollection(xv) && !flow(xv) && !(Array.isArray(xv) ? xv.length === 0 : Object.keys(xv as object).length === 0)) {
           const inner = block(xv, depth + indent);
-          lines.push(`${pad}- ${inner[0]!.trimStart()}`, ...inner.slice(1));
+          // PyYAML pads the dash to the indentation width: "-   c: 2" with indent 4.
+          lines.push(`${pad}-${' '.repeat(Math.max(1, indent - 1))}${inner[0]!.trimStart()}`, ...inner.slice(1));
         } else lines.push(`${pad}- ${isCollection(xv) ? flowText(xv) : yamlScalar(xv, false)}`);
       }
       return lines;
@@ -117,7 +118,7 @@ export function dumpYaml(value: unknown, o: YamlOptions = {}): string {
   };
   const top = operand(value);
   if (isCollection(top) && flow(top)) return flowText(top) + '\n';
-  if (!isCollection(top)) return `${yamlScalar(top, false)}\n${typeof top === 'string' || top === null ? '...\n' : ''}`;
+  if (!isCollection(top)) return `${yamlScalar(top, false)}\n`;
   return block(top, 0).join('\n') + '\n';
 }
 

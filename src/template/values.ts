@@ -15,6 +15,18 @@ export class PyFloat {
   constructor(readonly value: number) {}
 }
 
+/** A Python tuple: a list that prints as (a, b), as dict.items() and zip give them. */
+export class Tuple<T = unknown> extends Array<T> {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+  static make<T>(...items: T[]): Tuple<T> {
+    const t = new Tuple<T>();
+    t.push(...items);
+    return t;
+  }
+}
+
 /** Ansible's undefined: further attribute or item access gives the same undefined (AnsibleUndefined). */
 export class Undefined {
   constructor(
@@ -99,6 +111,7 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return reprString(v);
   if (v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v))) return reprFloat(numberValue(v as number | PyFloat));
   if (typeof v === 'number') return String(v);
+  if (v instanceof Tuple) return v.length === 1 ? `(${pyRepr(v[0])},)` : `(${v.map(pyRepr).join(', ')})`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (v instanceof Callable) return `<built-in method ${v.name}>`;
   if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${reprString(k)}: ${pyRepr(x)}`).join(', ')}}`;
