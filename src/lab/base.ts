@@ -86,7 +86,7 @@ export async function ensureBase(log: (line: string) => void): Promise<string> {
   await removeStaleBuilds();
   const tmp = join(cacheDir, `building-${key}-${process.pid}`);
   const mirror = findDebianMirror();
-  log(`building the lab base image (once; about 2 minutes) from ${mirror}`);
+  log(`building the lab base image (once; a few minutes) from ${mirror}`);
   const t0 = Date.now();
   try {
     await runLocalOk(['bash', join(assetsDir, 'build-base.sh'), tmp, mirror, assetsDir, schemaSqlPath, ...BASE_PACKAGES], {
@@ -106,7 +106,11 @@ export async function ensureBase(log: (line: string) => void): Promise<string> {
 /** Half-built images from interrupted runs, and images of older keys. */
 async function removeStaleBuilds(): Promise<void> {
   for (const name of readdirSync(cacheDir)) {
-    if (name.startsWith('building-')) await rm(join(cacheDir, name), { recursive: true, force: true });
+    if (!name.startsWith('building-')) continue;
+    const path = join(cacheDir, name);
+    // A build killed before its EXIT trap ran leaves its tmpfs mounted.
+    if (name.endsWith('.tmpfs')) await runLocal(['umount', '--lazy', path]);
+    await rm(path, { recursive: true, force: true });
   }
 }
 
