@@ -135,7 +135,8 @@ function significantErrors(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
   const out: ErrorObject[] = [];
   for (const e of errors) {
-    if (e.keyword === 'if') continue;
+    // Errors inside propertyNames repeat what the propertyNames error says, and point at the parent.
+    if (e.keyword === 'if' || e.propertyName !== undefined) continue;
     if (alternatives.some((prefix) => e.schemaPath.startsWith(prefix))) continue;
     const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
     if (seen.has(key)) continue;
