@@ -86,7 +86,10 @@ export async function startPgCluster(name: string): Promise<PgCluster> {
     socketDir,
     pid,
     sql(text, database = 'postgres') {
-      return asPostgres([`${PG_BIN}/psql`, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(port), '-d', database], text);
+      // Local connections are `trust`: no need to become the postgres OS user for each query.
+      const r = spawnSync(`${PG_BIN}/psql`, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', database], { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      if (r.status !== 0) throw new Error(`psql on ${name} failed (${r.status}): ${r.stderr}`);
+      return r.stdout;
     },
     async stop() {
       if (stopped) return;
