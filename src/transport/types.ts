@@ -31,6 +31,8 @@ export interface ConnectOptions {
   /** Run the agent through sudo when the login user is not root. */
   become: boolean;
   keepaliveIntervalMs?: number;
+  /** Timeout of command probes and exec steps that set none (the agent kills them); default 10 minutes. */
+  commandTimeoutMs?: number;
 }
 
 export type Connector = (host: InventoryHost, options: ConnectOptions) => Promise<HostConnection>;

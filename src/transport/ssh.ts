@@ -1,0 +1,264 @@
+// SSH hosts: one ssh2 connection per host for the whole run, with the agent
+// started once over one exec channel. The only importer of ssh2.
+// ssh2's unsafe defaults are overridden: host keys are verified against
+// known_hosts (strict unless --accept-new, a changed key never accepted) and
+// keepalives are on.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Algorithms, AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import { ConnectError, UserError } from '../core/errors.js';
+import type { InventoryHost } from '../core/model.js';
+import type { CommandFact, Probe, Step, StepResult } from '../core/types.js';
+import { AgentClient } from './agent-client.js';
+import { agentArgv } from './agent-source.js';
+import { describeConnectFailure } from './connect-errors.js';
+import { checkHostKey, fingerprint, keyTypeOf, knownHostsName, knownKeyTypes, loadKnownHosts, recordHostKey } from './known-hosts.js';
+import { quoteArgv } from './shell.js';
+import { execArgvWithEnv, exitCode } from './exec-argv.js';
+import type { ConnectOptions, Connector, ExecOptions, FactValue, HostConnection } from './types.js';
+
+const { Client, utils } = ssh2;
+type SshClient = InstanceType<typeof Client>;
+
+const DEFAULT_KEEPALIVE_MS = 5000;
+const KEEPALIVE_COUNT_MAX = 3;
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const ALL_HOST_KEY_ALGORITHMS = Object.values(HOST_KEY_ALGORITHMS).flat();
+
+/** Fast first (the benchmark compares us with Ansible), broadly compatible after. */
+function algorithmsFor(knownTypes: string[]): Algorithms {
+  const preferred = knownTypes.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
+  return {
+    kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
+    cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'],
+    serverHostKey: [...new Set([...preferred, ...ALL_HOST_KEY_ALGORITHMS])] as Algorithms['serverHostKey'] & string[],
+  };
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+/** The inventory's identity file, or the runner's default keys, parsed; plus ssh-agent when there is one. */
+function authMethods(host: InventoryHost): AnyAuthMethod[] {
+  const username = host.user;
+  const files = host.identityFile
+    ? [expandHome(host.identityFile)]
+    : DEFAULT_IDENTITIES.map((n) => join(homedir(), '.ssh', n)).filter((p) => existsSync(p));
+  const methods: AnyAuthMethod[] = [];
+  for (const file of files) {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (e) {
+      throw new ConnectError(host.name, 'auth', `cannot read identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'set ssh.identity_file (or ansible_ssh_private_key_file) to a readable private key', { cause: e });
+    }
+    const parsed = utils.parseKey(data);
+    if (parsed instanceof Error) {
+      throw new ConnectError(host.name, 'auth', `cannot use identity file ${file}: ${parsed.message}`,
+        'xivo-ha reads unencrypted OpenSSH/PEM keys; for a passphrase-protected key, load it into ssh-agent (SSH_AUTH_SOCK) and leave identity_file unset');
+    }
+    methods.push({ type: 'publickey', username, key: parsed as ParsedKey });
+  }
+  if (!host.identityFile && process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username, agent: process.env.SSH_AUTH_SOCK });
+  if (methods.length === 0) {
+    throw new ConnectError(host.name, 'auth', 'no SSH key to log in with',
+      `set ssh.identity_file in the inventory, or create ~/.ssh/${DEFAULT_IDENTITIES[0]}`);
+  }
+  return methods;
+}
+
+type HostKeyProblem = ConnectError;
+
+/** Verifies (and with acceptNew records) the server's key; remembers why it refused. */
+function hostKeyVerifier(host: InventoryHost, knownHostsPath: string, acceptNew: boolean, onProblem: (p: HostKeyProblem) => void) {
+  const name = knownHostsName(host.address, host.port);
+  return (blob: Buffer): boolean => {
+    const verdict = checkHostKey(loadKnownHosts(knownHostsPath), name, blob);
+    const offered = `${keyTypeOf(blob)} key ${fingerprint(blob)}`;
+    switch (verdict.status) {
+      case 'known':
+        return true;
+      case 'unknown':
+        if (acceptNew) {
+          recordHostKey(knownHostsPath, name, blob);
+          return true;
+        }
+        onProblem(new ConnectError(host.name, 'host-key-unknown', `host key not known: ${name} offers the ${offered}`,
+          `verify it out of band, then run again with --accept-new to record it in ${knownHostsPath}, or add the key there yourself`));
+        return false;
+      case 'revoked':
+        onProblem(new ConnectError(host.name, 'host-key-mismatch', `host key REVOKED: ${name} offers the ${offered}, marked @revoked in ${knownHostsPath}:${verdict.line}`,
+          'this key must not be trusted; find out why the host presents it'));
+        return false;
+      case 'mismatch':
+        onProblem(new ConnectError(host.name, 'host-key-mismatch',
+          `host key CHANGED: ${name} offers the ${offered}, but ${knownHostsPath}:${verdict.line} holds a different ${verdict.knownType} key`,
+          'someone may be intercepting the connection, or the host was reinstalled. If you know why it changed, remove the old line ' +
+            `(ssh-keygen -R '${name}' -f ${knownHostsPath}) and run again with --accept-new. --accept-new alone never replaces a changed key.`));
+        return false;
+    }
+  };
+}
+
+function openSsh(host: InventoryHost, options: ConnectOptions): Promise<SshClient> {
+  const knownHostsPath = expandHome(host.knownHosts ?? '~/.ssh/known_hosts');
+  const methods = authMethods(host);
+  const timeoutS = host.connectTimeoutS;
+  let hostKeyProblem: HostKeyProblem | undefined;
+  let tcpConnected = false;
+  const client = new Client();
+  const config: ConnectConfig = {
+    host: host.address,
+    port: host.port,
+    username: host.user,
+    readyTimeout: timeoutS * 1000,
+    keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    hostVerifier: hostKeyVerifier(host, knownHostsPath, options.acceptNew, (p) => (hostKeyProblem = p)),
+    authHandler: methods,
+    algorithms: algorithmsFor(knownKeyTypes(loadKnownHosts(knownHostsPath), knownHostsName(host.address, host.port))),
+  };
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error & { level?: string; code?: string }) =>
+      fail(hostKeyProblem ?? describeConnectFailure(host, err, { timeoutS, tcpConnected }));
+    const onClose = () => fail(hostKeyProblem ?? new ConnectError(host.name, 'closed', 'the connection closed during the SSH handshake'));
+    const settle = () => {
+      client.removeListener('error', onError);
+      client.removeListener('close', onClose);
+    };
+    const fail = (error: ConnectError) => {
+      settle();
+      client.on('error', () => undefined);
+      client.end();
+      reject(error);
+    };
+    client.on('connect', () => (tcpConnected = true));
+    client.on('error', onError);
+    client.on('close', onClose);
+    client.once('ready', () => {
+      settle();
+      // Later errors reach the connection through 'close'; an unlistened 'error' would crash the run.
+      client.on('error', () => undefined);
+      resolve(client);
+    });
+    client.connect(config);
+  });
+}
+
+function openExec(client: SshClient, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+}
+
+export class SshConnection implements HostConnection {
+  readonly host: string;
+  #closed = false;
+
+  constructor(
+    private readonly inventoryHost: InventoryHost,
+    private readonly client: SshClient,
+    private readonly agent: AgentClient,
+    private readonly options: ConnectOptions,
+  ) {
+    this.host = inventoryHost.name;
+    const lost = (why: string) => () =>
+      agent.fail(new ConnectError(this.host, 'closed', `connection lost (${why})`,
+        'the host went away or the network dropped; nothing was half-written: files are replaced atomically'));
+    client.on('error', (e: Error) => lost(e.message)());
+    client.on('close', lost('closed'));
+  }
+
+  probe(probes: Probe[]): Promise<Map<string, FactValue>> {
+    return this.agent.probe(probes, this.options.commandTimeoutMs);
+  }
+
+  apply(steps: Step[]): Promise<StepResult[]> {
+    return this.agent.apply(steps, this.options.commandTimeoutMs);
+  }
+
+  lock(holder: string): Promise<void> {
+    return this.agent.lock(holder);
+  }
+
+  async exec(argv: string[], options: ExecOptions = {}): Promise<CommandFact> {
+    const words = execArgvWithEnv(argv, options.env);
+    const command = quoteArgv(this.#become() ? ['sudo', '-n', '--', ...words] : words);
+    const channel = await openExec(this.client, command).catch((e: Error) => {
+      throw new ConnectError(this.host, 'closed', `cannot open an exec channel: ${e.message}`, undefined, { cause: e });
+    });
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let code: number | null = null;
+      let signal: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          channel.signal('KILL');
+          channel.close();
+          reject(new UserError(`${this.host}: timed out after ${options.timeoutMs! / 1000} s: ${argv.join(' ')}`,
+            'the command did not finish in time; it was sent SIGKILL'));
+        }, options.timeoutMs);
+      }
+      channel.on('data', (d: Buffer) => out.push(d));
+      channel.stderr.on('data', (d: Buffer) => err.push(d));
+      channel.on('exit', (c: number | null, s?: string) => {
+        code = c;
+        signal = s;
+      });
+      channel.on('close', () => {
+        clearTimeout(timer);
+        resolve({ rc: exitCode(code, signal), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      });
+      channel.end(options.stdin ?? '');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.agent.end();
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+    });
+  }
+
+  #become(): boolean {
+    return this.options.become && this.inventoryHost.user !== 'root';
+  }
+}
+
+export const connectSsh: Connector = async (host, options) => {
+  const client = await openSsh(host, options);
+  const become = options.become && host.user !== 'root';
+  const argv = become ? ['sudo', '-n', '--', ...agentArgv()] : agentArgv();
+  try {
+    const channel = await openExec(client, quoteArgv(argv));
+    const agent = new AgentClient(host.name, { stdin: channel, stdout: channel, stderr: channel.stderr }, (stderr) =>
+      new ConnectError(host.name, 'closed', 'the agent stopped', stderr ? `agent stderr: ${stderr}` : undefined),
+    );
+    const connection = new SshConnection(host, client, agent, options);
+    await agent.ping().catch((e: Error) => {
+      throw new ConnectError(host.name, 'other', `cannot start the xivo-ha agent (${quoteArgv(argv)})`,
+        `the node needs python3${become ? ' and passwordless sudo for ' + host.user : ''}. ${agent.stderrTail ? 'agent stderr: ' + agent.stderrTail : e.message}`,
+        { cause: e });
+    });
+    return connection;
+  } catch (e) {
+    client.end();
+    if (e instanceof ConnectError) throw e;
+    throw new ConnectError(host.name, 'other', `cannot start the xivo-ha agent: ${(e as Error).message}`, undefined, { cause: e });
+  }
+};
