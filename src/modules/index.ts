@@ -3,6 +3,7 @@
 // domain modules (postgresql_*, xivo_*) by adding them to `modules`.
 
 import type { Module } from '../core/types.js';
+import { haModules } from '../ha/modules/index.js';
 import { assert } from './assert.js';
 import { authorized_key } from './authorized_key.js';
 import { blockinfile } from './blockinfile.js';
@@ -13,11 +14,29 @@ import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { service } from './service.js';
 import { shell } from './shell.js';
+import { slurp } from './slurp.js';
 import { stat } from './stat.js';
 import { systemd } from './systemd.js';
 import { template } from './template.js';
 
-export const modules: Module[] = [copy, template, file, lineinfile, blockinfile, command, shell, systemd, service, authorized_key, stat, assert, debug];
+export const modules: Module[] = [
+  copy,
+  template,
+  file,
+  lineinfile,
+  blockinfile,
+  command,
+  shell,
+  systemd,
+  service,
+  authorized_key,
+  stat,
+  assert,
+  debug,
+  slurp as unknown as Module,
+  // The XiVO domain modules (src/ha/modules).
+  ...(haModules as unknown as Module[]),
+];
 
 const byName = new Map<string, Module>();
 for (const m of modules) {
