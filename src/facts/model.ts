@@ -159,6 +159,7 @@ export class FactsModel implements Facts {
   }
 
   private applyStep(step: Step): void {
+    if (step.kind !== 'exec' && step.kind !== 'attrs') this.noteUnitFile(normalise(step.path));
     switch (step.kind) {
       case 'put': {
         const path = normalise(step.path);
@@ -218,6 +219,24 @@ export class FactsModel implements Facts {
     }
   }
 
+  /**
+   * A unit file written where systemd looks: a unit systemd did not know is
+   * only known after apply (systemctl sees it then), so a later systemd task
+   * on it is shown as "known after apply" instead of failing on a missing unit.
+   */
+  private noteUnitFile(path: string): void {
+    const m = UNIT_FILE.exec(path);
+    if (!m) return;
+    const names = [m[1]!, ...(m[1]!.endsWith('.service') ? [m[1]!.slice(0, -'.service'.length)] : [])];
+    for (const name of names) {
+      const key = probeKey({ kind: 'unit', unit: name });
+      const known = this.values.get(key) as UnitFact | undefined;
+      if (known?.exists) continue;
+      this.values.delete(key);
+      this.unknown.add(key);
+    }
+  }
+
   private applyMkdir(path: string, step: { mode?: number; owner?: string; group?: string }): void {
     const created: string[] = [];
     for (let p = path; ; p = dirname(p)) {
@@ -272,6 +291,8 @@ export function mergeProbes(probes: Probe[]): Probe[] {
   }
   return [...byKey.values()];
 }
+
+const UNIT_FILE = /^(?:\/etc|\/run|\/lib|\/usr\/lib)\/systemd\/system\/([^/]+\.(?:service|timer|socket|target|path|mount))$/;
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 

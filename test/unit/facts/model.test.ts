@@ -109,3 +109,9 @@ test('mergeProbes dedupes by key and asks for content when any asker does', () =
   ]);
   assert.deepEqual(merged, [{ kind: 'file', path: '/a', content: true }, { kind: 'unit', unit: 'x' }]);
 });
+
+test('a new unit file makes its unit known only after apply', () => {
+  const model = fakeFacts({ dirs: ['/etc/systemd/system'] }, [{ kind: 'file', path: '/etc/systemd/system/xivo-ha-sync.timer' }, { kind: 'unit', unit: 'xivo-ha-sync.timer' }]);
+  model.applyChange(change([{ kind: 'put', path: '/etc/systemd/system/xivo-ha-sync.timer', content: Buffer.from('[Timer]\n') }]));
+  assert.equal(model.isUnknown({ kind: 'unit', unit: 'xivo-ha-sync.timer' }), true);
+});
