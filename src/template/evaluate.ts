@@ -33,9 +33,13 @@ import {
 
 export type Scope = Map<string, unknown>;
 
+/** Gives a variable's value as templates see it (Ansible templates a variable's own value when it is used). */
+export type VarResolver = (name: string, raw: unknown) => unknown;
+
 export class Context {
   constructor(
     private readonly vars: Record<string, unknown>,
+    private readonly resolve: VarResolver = (_, raw) => raw,
     private readonly scopes: Scope[] = [],
   ) {}
 
@@ -46,7 +50,7 @@ export class Context {
     }
     if (Object.prototype.hasOwnProperty.call(this.vars, name)) {
       const v = this.vars[name];
-      return v === undefined ? null : v;
+      return v === undefined ? null : this.resolve(name, v);
     }
     const fn = globalFunction(name);
     if (fn) return fn;
@@ -54,7 +58,7 @@ export class Context {
   }
 
   child(): Context {
-    return new Context(this.vars, [...this.scopes, new Map()]);
+    return new Context(this.vars, this.resolve, [...this.scopes, new Map()]);
   }
 
   assign(name: string, value: unknown): void {

@@ -180,7 +180,7 @@ const FILTERS: Record<string, Filter> = {
     const method = p.str(1, 'method', 'common');
     const x = numberValue(operand(v) as number);
     const f = 10 ** precision;
-    const r = method === 'ceil' ? Math.ceil(x * f) / f : method === 'floor' ? Math.floor(x * f) / f : Math.sign(x) * Math.round(Math.abs(x) * f) / f;
+    const r = method === 'ceil' ? Math.ceil(x * f) / f : method === 'floor' ? Math.floor(x * f) / f : roundHalfEven(x * f) / f;
     return makeFloat(r);
   },
   regex_replace: (v, p) => {
@@ -325,6 +325,15 @@ function size(v: unknown): number {
   if (Array.isArray(x)) return x.length;
   if (isMapping(x)) return Object.keys(x).length;
   throw new TemplateError(`object of type '${typeName(x)}' has no len()`);
+}
+
+/** Python's round(): halves go to the even neighbour (round(2.5) == 2). */
+function roundHalfEven(y: number): number {
+  const floor = Math.floor(y);
+  const diff = y - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function toInt(v: unknown, fallback: unknown, base: number): unknown {

@@ -56,13 +56,53 @@ export function renderTemplateFile(text: string, vars: Vars, options: RenderOpti
 function render(text: string, vars: Vars, flavour: Flavour): string | Unknown {
   if (!looksLikeTemplate(text)) return text;
   const stmts = parsed(text, flavour);
-  return guard(flavour.name, () => keepTrailingNewlines(text, run(stmts, vars)));
+  return guard(flavour.name, () => keepTrailingNewlines(text, run(stmts, contextFor(vars))));
 }
 
-function run(stmts: Stmt[], vars: Vars): string {
+function run(stmts: Stmt[], ctx: Context): string {
   const out: string[] = [];
-  execute(stmts, new Context(vars), out);
+  execute(stmts, ctx, out);
   return out.join('');
+}
+
+/**
+ * Ansible templates a variable's value when a template uses it, so
+ * `url: "http://{{ host }}"` in vars reaches templates resolved. A value
+ * that uses an undefined variable becomes undefined itself (tests and
+ * default still work on it), and a variable that refers back to itself is
+ * an error rather than a hang. `hostvars` and `vars` are left as they are,
+ * as Ansible does: another host's strings belong to that host.
+ */
+function contextFor(vars: Vars): Context {
+  const resolved = new Map<string, unknown>();
+  const resolving = new Set<string>();
+  let ctx: Context;
+  const resolve = (name: string, raw: unknown): unknown => {
+    if (name === 'hostvars' || name === 'vars' || !containsTemplate(raw)) return raw;
+    if (resolved.has(name)) return resolved.get(name);
+    if (resolving.has(name)) throw new TemplateError(`recursive loop detected in template: variable '${name}' refers to itself`);
+    resolving.add(name);
+    let value: unknown;
+    try {
+      value = templateWith(raw, ctx, {});
+    } catch (err) {
+      if (!(err instanceof TemplateError) || err.variable === undefined) throw err;
+      value = new Undefined(`${err.reason} (in the value of '${name}')`, err.variable);
+    } finally {
+      resolving.delete(name);
+    }
+    resolved.set(name, value);
+    return value;
+  };
+  ctx = new Context(vars, resolve);
+  return ctx;
+}
+
+function containsTemplate(v: unknown, keysToo = false): boolean {
+  if (typeof v === 'string') return looksLikeTemplate(v);
+  if (Array.isArray(v)) return v.some((x) => containsTemplate(x, keysToo));
+  if (isMapping(v)) return Object.entries(v).some(([k, x]) => (keysToo && looksLikeTemplate(k)) || containsTemplate(x, keysToo));
+  return false;
 }
 
 /**
@@ -91,34 +131,41 @@ function trailingNewlines(s: string): number {
  * Unknown.
  */
 export function templateValue(value: unknown, vars: Vars, options: RenderOptions = {}): unknown {
-  if (typeof value === 'string') return templateOne(value, vars, options);
-  if (Array.isArray(value)) return value.map((v) => templateValue(v, vars, options));
+  return containsTemplate(value, true) ? templateWith(value, contextFor(vars), options) : value;
+}
+
+function templateWith(value: unknown, ctx: Context, options: RenderOptions): unknown {
+  if (typeof value === 'string') return templateOne(value, ctx, options);
+  if (Array.isArray(value)) return value.map((v) => templateWith(v, ctx, options));
   if (isMapping(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const key = templateOne(k, vars, options);
-      out[typeof key === 'string' ? key : String(key)] = templateValue(v, vars, options);
+      const key = templateOne(k, ctx, options);
+      out[typeof key === 'string' ? key : String(key)] = templateWith(v, ctx, options);
     }
     return out;
   }
   return value;
 }
 
-function templateOne(text: string, vars: Vars, options: RenderOptions): unknown {
+function templateOne(text: string, ctx: Context, options: RenderOptions): unknown {
   if (!looksLikeTemplate(text)) return text;
   const flavour: Flavour = { trimBlocks: options.trimBlocks ?? true, rawStringsInOutput: true, name: options.name };
   const stmts = parsed(text, flavour);
   return guard(flavour.name, () => {
     const only = stmts.length === 1 && stmts[0]!.kind === 'output' ? stmts[0] : undefined;
     if (only && only.kind === 'output') {
-      const value = evaluate(only.expr, new Context(vars));
+      const value = evaluate(only.expr, ctx);
       if (value instanceof Undefined) throw undefinedError(value).located(only);
       if (isUnknown(value) || value instanceof Secret) return value;
+      // Ansible passes a bare `{{ var }}` through as it is, None included;
+      // any other expression giving None prints as '' (its finalize).
+      if (value === null) return only.expr.kind === 'name' ? null : '';
       if (typeof value !== 'string') return toNative(value);
       const kept = keepTrailingNewlines(text, value);
       return keepsString(only.expr) ? kept : literalOrText(kept);
     }
-    return literalOrText(keepTrailingNewlines(text, run(stmts, vars)));
+    return literalOrText(keepTrailingNewlines(text, run(stmts, ctx)));
   });
 }
 
@@ -180,7 +227,7 @@ function literal(e: Expr): unknown {
 export function evaluateExpression(expr: string, vars: Vars, options: RenderOptions = {}): unknown {
   const tree = parsedExpression(expr, options.name);
   return guard(options.name, () => {
-    const value = evaluate(tree, new Context(vars));
+    const value = evaluate(tree, contextFor(vars));
     if (value instanceof Undefined) throw undefinedError(value).located(tree);
     return isUnknown(value) || value instanceof Secret ? value : toNative(value);
   });
@@ -206,7 +253,14 @@ export function evaluateCondition(expr: unknown, vars: Vars, options: RenderOpti
     text = rendered;
   }
   const tree = parsedExpression(text, options.name);
-  return guard(options.name, () => truthy(evaluate(tree, new Context(vars))));
+  return guard(options.name, () => {
+    const value = evaluate(tree, contextFor(vars));
+    try {
+      return truthy(value);
+    } catch (err) {
+      throw err instanceof TemplateError ? err.located(tree) : err;
+    }
+  });
 }
 
 /** Top-level variables a template needs that `isKnown` does not know (see collectUndefined for guards). */

@@ -126,7 +126,7 @@ function sortedKeys(v: Record<string, unknown>): string[] {
   return Object.keys(v).sort();
 }
 
-const YAML_SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|=)$/;
+const YAML_SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|=)$/;
 
 function yamlScalar(v: unknown, inFlow: boolean): string {
   v = operand(v);

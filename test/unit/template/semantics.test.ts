@@ -76,6 +76,16 @@ describe('native values of a whole {{ expr }}', () => {
     assert.equal(templateValue('{{ port > 1 }}', { port: 5060 }), true);
     assert.equal(templateValue('port {{ port }}', { port: 5060 }), 'port 5060');
   });
+  it('gives None for a bare {{ var }} holding None, and an empty string for any other expression giving None', () => {
+    assert.equal(templateValue('{{ x }}', { x: null }), null);
+    assert.equal(templateValue('{{ none }}', {}), '');
+    assert.equal(templateValue('{{ x | default(none) }}', { x: null }), '');
+  });
+  it('templates the values of variables when they are used, as Ansible does', () => {
+    assert.equal(templateValue('{{ url }}/api', { url: 'http://{{ host }}:{{ port }}', host: 'h', port: 80 }), 'http://h:80/api');
+    assert.equal(evaluateCondition('x is defined', { x: '{{ missing }}' }), false);
+    assert.throws(() => templateValue('{{ a }}', { a: '{{ b }}', b: '{{ a }}' }), /recursive loop detected/);
+  });
   it('returns non-template strings and non-strings unchanged', () => {
     const args = { mode: 0o644, plain: 'no braces', flag: true, list: [1, '{{ n }}'] };
     assert.deepEqual(templateValue(args, { n: 2 }), { mode: 0o644, plain: 'no braces', flag: true, list: [1, 2] });
@@ -213,9 +223,12 @@ describe('deliberate differences from Ansible', () => {
   it('refuses lookups, which would read the controller during planning', () => {
     assert.throws(() => renderString("{{ lookup('file', '/etc/passwd') }}", {}), /lookup\(\) is not supported/);
   });
-  it('gives None (not "") for a whole {{ none }}, and 5 (not "5.0") for {{ 10 / 2 }}: Ansible folds constants into text there', () => {
-    assert.equal(templateValue('{{ none }}', {}), null);
+  it('gives numbers for constant expressions like {{ 10 / 2 }} (Ansible folds them into the text "5.0")', () => {
     assert.equal(templateValue('{{ 10 / 2 }}', {}), 5);
+    assert.equal(templateValue('{{ 0.5 }}', {}), 0.5);
+  });
+  it('gives the number for {{ x }} when x holds "{{ n }}" (Ansible gives the text "5")', () => {
+    assert.equal(templateValue('{{ x }}', { x: '{{ n }}', n: 5 }), 5);
   });
 });
 
