@@ -90,7 +90,8 @@ export function registerLabCommand(program: Command): void {
     .description('ssh to the node over the lab network as root (a shell without CMD)')
     .argument('<node>')
     .argument('[cmd...]')
-    .passThroughOptions()
+    .allowUnknownOption()
+    .helpOption(false)
     .action(async (node: string, cmd: string[]) => {
       requireLabNode(requireLabState(), node);
       process.exitCode = await passThrough(labSshArgv(node, cmd, { tty: cmd.length === 0 && process.stdin.isTTY }));
@@ -101,7 +102,8 @@ export function registerLabCommand(program: Command): void {
     .description("run CMD inside the node through its namespaces (works while its link is cut)")
     .argument('<node>')
     .argument('<cmd...>')
-    .passThroughOptions()
+    .allowUnknownOption()
+    .helpOption(false)
     .action(async (node: string, cmd: string[]) => {
       const r = await labExec(node, cmd);
       process.stdout.write(r.stdout);
