@@ -79,8 +79,7 @@ export class HostRun {
       const dry = new HostRun({ ...this.o, mode: 'plan', model: this.o.model.clone(), registered: { ...this.o.registered }, emit: () => undefined });
       const dryOutcome = await dry.run();
       if (dryOutcome.failure) {
-        this.o.emit({ type: 'host_failed', host: this.o.host.name, message: `nothing was changed: ${dryOutcome.failure}` });
-        return { ...dryOutcome, ok: 0, changed: 0, pending: 0, skipped: 0 };
+        return { ...dryOutcome, ok: 0, changed: 0, pending: 0, skipped: 0, failure: `nothing was changed on this host: ${dryOutcome.failure}` };
       }
     }
     for (const task of tasks) {

@@ -36,6 +36,7 @@ export class FakeHost implements HostConnection {
     private readonly onExec: ExecHandler = () => ({ rc: 0, stdout: '', stderr: '' }),
   ) {
     this.files.set('/', { type: 'directory', mode: 0o755, owner: 'root', group: 'root' });
+    for (const dir of ['/etc', '/root', '/tmp', '/var/lib']) this.mkdirs(dir);
   }
 
   writeFile(path: string, content: string, mode = 0o644, owner = 'root', group = 'root'): this {
@@ -152,9 +153,15 @@ export class FakeHost implements HostConnection {
   async lock(holder: string): Promise<void> {
     if (this.lockedBy && this.lockedBy !== holder) throw new LockError(`${this.host}: locked by ${this.lockedBy}`);
     this.lockedBy = holder;
+    this.holdsLock = true;
   }
 
+  /** Like the agent's flock, the lock goes with the connection. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.holdsLock) this.lockedBy = undefined;
+    this.holdsLock = false;
   }
+
+  private holdsLock = false;
 }
