@@ -180,7 +180,7 @@ export class HostRun {
     if (task.register) {
       this.registered[task.register] = outcomes.length === 1 && task.loop === undefined ? outcomes[0]!.result : loopResult(outcomes);
     }
-    if ((status === 'changed' || status === 'pending') && !handler) for (const n of task.notify) this.notified.add(n);
+    if (status === 'changed' || status === 'pending') for (const n of task.notify) this.notified.add(n);
     this.count(status);
     const error = outcomes.map((o) => o.error).filter(Boolean).join('; ') || undefined;
     if (this.o.mode !== 'verify') {
@@ -299,14 +299,25 @@ export class HostRun {
     return true;
   }
 
+  /**
+   * Notified handlers in definition order; a handler that changes may notify
+   * others (the loader rejects cycles), which run in a further pass.
+   */
   private async runHandlers(): Promise<void> {
-    if (this.notified.size === 0) return;
-    for (const handler of this.o.play.handlers) {
-      const answersTo = [handler.name, ...handler.listen];
-      if (!answersTo.some((n) => this.notified.has(n))) continue;
-      const failed = await this.runTask(handler, true);
-      for (const n of answersTo) this.notified.delete(n);
-      if (failed) return;
+    while (this.notified.size > 0) {
+      let ran = false;
+      for (const handler of this.o.play.handlers) {
+        const answersTo = [handler.name, ...handler.listen];
+        if (!answersTo.some((n) => this.notified.has(n))) continue;
+        for (const n of answersTo) this.notified.delete(n);
+        ran = true;
+        if (await this.runTask(handler, true)) {
+          // Still owed: recorded on the host for the next run.
+          for (const n of answersTo) this.notified.add(n);
+          return;
+        }
+      }
+      if (!ran) return;
     }
   }
 

@@ -19,10 +19,16 @@ export type ItemDecision =
   | { kind: 'deferred'; reason: string }
   | { kind: 'planned'; args: Record<string, unknown>; plan: ModulePlan };
 
-/** Ansible looks for a relative `src` in the playbook's templates/ or files/ dir, then beside it. */
+/**
+ * Where a relative `src` is found, as Ansible searches (and as the loader
+ * checked): a template in templates/, then files/, then beside the playbook;
+ * a copied file in files/, then beside the playbook.
+ */
 export function resolveLocalSource(play: PlaySpec, src: string, kind: 'templates' | 'files'): string {
   if (isAbsolute(src)) return src;
-  for (const candidate of [join(play.baseDir, kind, src), join(play.baseDir, src)]) {
+  const dirs = kind === 'templates' ? ['templates', 'files', ''] : ['files', ''];
+  for (const dir of dirs) {
+    const candidate = join(play.baseDir, dir, src);
     if (existsSync(candidate)) return candidate;
   }
   return join(play.baseDir, kind, src);
