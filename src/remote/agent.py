@@ -500,7 +500,8 @@ def read_frame(inp):
 
 
 def write_frame(out, response):
-    body = json.dumps(response, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+    # ASCII escapes carry any str, even the surrogates of a non-UTF-8 file name.
+    body = json.dumps(response, separators=(',', ':')).encode('ascii')
     out.write(b'%d\n' % len(body) + body)
     out.flush()
 
