@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { runLocal, runLocalOk } from './exec.js';
 import { assetsDir, cacheDir, schemaSqlPath } from './paths.js';
@@ -62,10 +62,20 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-/** Changes whenever anything that ends up in the image changes. */
-export function baseKey(): string {
+const PACKAGES_SCRIPT = 'build-packages.sh';
+
+/** Stage 1 (Debian and its packages) changes only with the package list or its script. */
+export function packagesKey(): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(BASE_PACKAGES));
+  h.update(readFileSync(join(assetsDir, PACKAGES_SCRIPT)));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Stage 2 changes with stage 1 and with anything else that ends up in the image. */
+export function baseKey(): string {
+  const h = createHash('sha256');
+  h.update(packagesKey());
   for (const f of [...listFiles(assetsDir), schemaSqlPath]) {
     h.update(f.slice(f.lastIndexOf('/src/') + 1));
     h.update(readFileSync(f));
@@ -77,30 +87,41 @@ export function basePath(key = baseKey()): string {
   return join(cacheDir, `base-${key}`);
 }
 
-/** Returns the cached base image, building it first when missing. */
+/**
+ * Returns the cached base image, building what is missing: stage 1
+ * (build-packages.sh, minutes, cached as packages-KEY) then stage 2
+ * (build-base.sh: the lab's files and database, seconds, cached as base-KEY).
+ */
 export async function ensureBase(log: (line: string) => void): Promise<string> {
-  const key = baseKey();
-  const target = basePath(key);
+  const target = basePath();
   if (existsSync(target)) return target;
   await mkdir(cacheDir, { recursive: true });
   await removeStaleBuilds();
-  const tmp = join(cacheDir, `building-${key}-${process.pid}`);
-  const mirror = findDebianMirror();
-  log(`building the lab base image (once; a few minutes) from ${mirror}`);
+  const packages = join(cacheDir, `packages-${packagesKey()}`);
+  if (!existsSync(packages)) {
+    const mirror = findDebianMirror();
+    log(`building the lab's Debian image (once; a few minutes) from ${mirror}`);
+    await buildInto(packages, (tmp) => ['bash', join(assetsDir, PACKAGES_SCRIPT), tmp, mirror, ...BASE_PACKAGES], log);
+  }
+  log('adding the lab stand-ins and the asterisk database to the image');
+  await buildInto(target, (tmp) => ['bash', join(assetsDir, 'build-base.sh'), tmp, packages, assetsDir, schemaSqlPath], log);
+  return target;
+}
+
+/** Runs a build into a temporary directory and renames it to target only on success. */
+async function buildInto(target: string, argv: (tmp: string) => string[], log: (line: string) => void): Promise<void> {
+  const tmp = join(cacheDir, `building-${basename(target)}-${process.pid}`);
   const t0 = Date.now();
   try {
-    await runLocalOk(['bash', join(assetsDir, 'build-base.sh'), tmp, mirror, assetsDir, schemaSqlPath, ...BASE_PACKAGES], {
-      inheritOutput: true,
-    });
+    await runLocalOk(argv(tmp), { inheritOutput: true });
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw new UserError('building the lab base image failed', 'see the build output above; nothing was cached, `xivo-ha lab up` retries the build', {
+    throw new UserError(`building the lab image ${basename(target)} failed`, 'see the build output above; nothing was cached, `xivo-ha lab up` retries the build', {
       cause: err,
     });
   }
-  log(`base image built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${target}`);
-  return target;
+  log(`built ${target} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** Half-built images from interrupted runs, and images of older keys. */
@@ -114,11 +135,13 @@ async function removeStaleBuilds(): Promise<void> {
   }
 }
 
-/** Drops cached images other than the current one; only while no node uses them. */
-export async function pruneOldBases(keep: string): Promise<void> {
+/** Drops cached images of older keys; only while no node uses them. */
+export async function pruneOldBases(): Promise<void> {
   if (!existsSync(cacheDir)) return;
+  const keep = [basename(basePath()), `packages-${packagesKey()}`];
   for (const name of readdirSync(cacheDir)) {
-    const p = join(cacheDir, name);
-    if (name.startsWith('base-') && p !== keep) await rm(p, { recursive: true, force: true });
+    if ((name.startsWith('base-') || name.startsWith('packages-')) && !keep.includes(name)) {
+      await rm(join(cacheDir, name), { recursive: true, force: true });
+    }
   }
 }

@@ -38,7 +38,7 @@ export async function labUp(selection: NodeSelection, log: LabLog = quiet): Prom
   const base = await ensureBase(log);
   const tClean = Date.now();
   await labDown(quiet);
-  await pruneOldBases(base);
+  await pruneOldBases();
   log(`cleaned any stale lab in ${seconds(tClean)}`);
   const nodes = selectNodes(selection);
   const tBoot = Date.now();
