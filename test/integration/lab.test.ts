@@ -84,7 +84,7 @@ test('fires a transient systemd timer on a node', async () => {
   const flag = `/root/timer-fired-${randomBytes(4).toString('hex')}`;
   try {
     await execOk('slave', ['systemd-run', '--quiet', '--on-active=1', '--', '/usr/bin/touch', flag]);
-    await eventually('the timer touched its file', async () => (await execOn('slave', ['test', '-e', flag])).code === 0);
+    await eventually('the timer touched its file', async () => (await execOn('slave', ['test', '-e', flag])).code === 0, 15_000);
   } finally {
     await execOn('slave', ['rm', '-f', flag]);
   }
