@@ -13,7 +13,6 @@ import { globalFunction } from './globals.js';
 import {
   Callable,
   isFloat,
-  isMapping,
   isNumber,
   iterate,
   makeFloat,
@@ -27,7 +26,6 @@ import {
   Tuple,
   typeName,
   Undefined,
-  UnknownHit,
   type PyFloat,
 } from './values.js';
 
@@ -233,7 +231,7 @@ function arithmetic(op: string, a: number | PyFloat | boolean, b: number | PyFlo
   }
 }
 
-/** Renders statements into `out`. `finalize` turns an output value into text (Ansible: None → ''). */
+/** Renders statements into `out`; each output value goes through finalize(). */
 export function execute(stmts: Stmt[], ctx: Context, out: string[]): void {
   for (const s of stmts) {
     try {

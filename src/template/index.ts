@@ -19,7 +19,6 @@ import { isMapping, toNative, truthy, Undefined, undefinedError, UnknownHit } fr
 
 export { TemplateError } from './errors.js';
 export type { TemplateProblem } from './analyze.js';
-export { shellQuote } from './filters.js';
 
 export interface RenderOptions {
   /** Jinja's trim_blocks; Ansible turns it on everywhere (AnsibleEnvironment), so the default is true. */
