@@ -1,0 +1,43 @@
+// The lab's pure parts: node sets per deployment, /etc/hosts, the inventory
+// it writes (which must load through the real inventory loader).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderLabInventory } from '../../../src/lab/inventory.js';
+import { renderEtcHosts } from '../../../src/lab/node-disk.js';
+import { selectNodes, vethName, netnsName, ALL_NODES } from '../../../src/lab/topology.js';
+import { parseInventory } from '../../../src/load/inventory.js';
+
+const names = (sel: Parameters<typeof selectNodes>[0]): string[] => selectNodes(sel).map((n) => n.name);
+
+test('brings up master and slave only for a plain xivo deployment', () => {
+  assert.deepEqual(names({}), ['master', 'slave']);
+});
+
+test('adds the CC pair for cc, the MDS for xds, and Edge only when asked', () => {
+  assert.deepEqual(names({ deployment: 'cc', edge: true }), ['master', 'slave', 'cc-master', 'cc-slave', 'edge']);
+  assert.deepEqual(names({ deployment: 'xds' }), ['master', 'slave', 'mds1']);
+  assert.deepEqual(names({ allNodes: true }), ALL_NODES.map((n) => n.name));
+});
+
+test('keeps every interface name within the kernel limit of 15 characters', () => {
+  for (const n of ALL_NODES) {
+    assert.ok(vethName(n.name).length <= 15, vethName(n.name));
+    assert.ok(netnsName(n.name).length <= 15, netnsName(n.name));
+  }
+});
+
+test('lists every lab node and the runner in /etc/hosts', () => {
+  const hosts = renderEtcHosts('slave', selectNodes({ deployment: 'xds' }));
+  assert.match(hosts, /^127\.0\.1\.1\tslave$/m);
+  assert.match(hosts, /^198\.18\.0\.1\trunner$/m);
+  assert.match(hosts, /^198\.18\.0\.31\tmds1$/m);
+});
+
+test('writes inventories that the inventory loader accepts, for each deployment', () => {
+  for (const [deployment, edge] of [['xivo', false], ['cc', true], ['xds', false]] as const) {
+    const inv = parseInventory(`lab-${deployment}.yml`, renderLabInventory({ deployment, edge }));
+    const hosts = [...inv.hosts.keys()].sort();
+    assert.deepEqual(hosts, names({ deployment, edge }).sort());
+  }
+});
