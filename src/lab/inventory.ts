@@ -2,6 +2,8 @@
 // the lab's nodes, with a known_hosts file beside it so nothing is trusted on
 // first use.
 
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -28,6 +30,8 @@ export interface LabInventoryFiles {
   nodes: LabNode[];
 }
 
+export const TURN_SECRET_FILE = 'turn_secret';
+
 export function inventoryFileName(deployment: LabDeployment, edge: boolean): string {
   return `inventory-${deployment}${edge ? '-edge' : ''}.yml`;
 }
@@ -45,7 +49,9 @@ export function renderLabInventory(options: LabInventoryOptions): string {
       enabled: true,
       monitor: { profile: options.profile ?? 'fast', ...(options.witness === false ? {} : { witness: RUNNER_ADDRESS }) },
     },
-    ...(options.edge ? { secrets: { turn_secret: { env: 'XIVO_HA_TURN_SECRET' } } } : {}),
+    // A file beside the inventory, written by writeLabInventory: the lab works
+    // without exporting anything; real inventories would rather use {env: …}.
+    ...(options.edge ? { secrets: { turn_secret: { file: `./${TURN_SECRET_FILE}` } } } : {}),
   };
   return `# Written by \`xivo-ha lab inventory\` for the lab's nodes (docs/lab.md).\n${stringify(doc)}`;
 }
@@ -57,6 +63,8 @@ export async function writeLabInventory(options: LabInventoryOptions): Promise<L
   const inventory = join(dir, inventoryFileName(options.deployment, options.edge ?? false));
   const knownHosts = join(dir, 'known_hosts');
   await writeFile(inventory, renderLabInventory(options));
+  const secret = join(dir, TURN_SECRET_FILE);
+  if (options.edge && !existsSync(secret)) await writeFile(secret, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   // Every lab node, so inventories of several deployments can share the directory.
   for (const n of ALL_NODES) await ensureNodeIdentity(n.name);
   await writeFile(knownHosts, renderKnownHosts(ALL_NODES));

@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderLabInventory } from '../../../src/lab/inventory.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TURN_SECRET_FILE, renderLabInventory } from '../../../src/lab/inventory.js';
 import { renderEtcHosts } from '../../../src/lab/node-disk.js';
 import { selectNodes, vethName, netnsName, ALL_NODES } from '../../../src/lab/topology.js';
 import { parseInventory } from '../../../src/load/inventory.js';
@@ -35,9 +38,12 @@ test('lists every lab node and the runner in /etc/hosts', () => {
 });
 
 test('writes inventories that the inventory loader accepts, for each deployment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-inventory-'));
+  writeFileSync(join(dir, TURN_SECRET_FILE), 'lab-turn-secret\n');
   for (const [deployment, edge] of [['xivo', false], ['cc', true], ['xds', false]] as const) {
-    const inv = parseInventory(`lab-${deployment}.yml`, renderLabInventory({ deployment, edge }));
+    const inv = parseInventory(join(dir, `lab-${deployment}.yml`), renderLabInventory({ deployment, edge }));
     const hosts = [...inv.hosts.keys()].sort();
     assert.deepEqual(hosts, names({ deployment, edge }).sort());
   }
+  rmSync(dir, { recursive: true });
 });
