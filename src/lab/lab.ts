@@ -50,7 +50,7 @@ export async function labUp(selection: NodeSelection, log: LabLog = quiet): Prom
       await ensureNodeIdentity(node.name);
       await createNodeNetwork(node);
       await mountNodeDisk(node.name, base);
-      await writeNodeConfig(node.name, nodes, true);
+      await writeNodeConfig(node.name, nodes);
       launchNode(node.name);
     }),
   );
@@ -145,8 +145,8 @@ export async function reviveNode(name: string): Promise<void> {
   const node = requireLabNode(state, name);
   if (!isNodeRunning(name)) {
     await killNodeProcesses(name);
+    // The disk is the node's own: nothing is rewritten, what playbooks changed stays.
     await mountNodeDisk(name, state.base);
-    await writeNodeConfig(name, labNodes(state), false);
     launchNode(name);
     await waitNodeReady(name);
   }
@@ -162,7 +162,7 @@ export async function resetNode(name: string): Promise<void> {
   await killNodeProcesses(name);
   await destroyNodeDisk(name);
   await mountNodeDisk(name, state.base);
-  await writeNodeConfig(name, labNodes(state), true);
+  await writeNodeConfig(name, labNodes(state));
   launchNode(name);
   await waitNodeReady(name);
   await setNodeLink(name, true);

@@ -104,11 +104,11 @@ export function renderEtcHosts(node: string, nodes: readonly LabNode[]): string 
 }
 
 /**
- * Writes what makes the mounted disk this node: identity, the runner's key,
- * /etc/hosts naming every lab node, and its role's services. Run before every
- * boot; it only rewrites the lab's own files, so the node's other changes stay.
+ * Writes what makes a fresh disk this node: identity, the runner's key,
+ * /etc/hosts naming every lab node, and its role's services. Run before the
+ * first boot of a disk only (up, reset); revive boots the disk as it was left.
  */
-export async function writeNodeConfig(node: string, hostsNodes: readonly LabNode[], firstBoot: boolean): Promise<void> {
+export async function writeNodeConfig(node: string, hostsNodes: readonly LabNode[]): Promise<void> {
   const root = nodeRoot(node);
   const me = findNode(node);
   const keys = hostKeysDir(node);
@@ -124,7 +124,7 @@ export async function writeNodeConfig(node: string, hostsNodes: readonly LabNode
   await chmod(join(root, 'root/.ssh'), 0o700);
   await put(root, 'root/.ssh/authorized_keys', readFileSync(`${runnerKey}.pub`, 'utf8'), 0o600);
   await put(root, 'etc/xivo-ha-lab/node.json', `${JSON.stringify(me, null, 1)}\n`);
-  if (firstBoot) await writeRoleFiles(root, me);
+  await writeRoleFiles(root, me);
 }
 
 const PROVD_DEFAULT_CONFIG = (address: string): string =>
@@ -145,7 +145,7 @@ const PROVD_DEFAULT_CONFIG = (address: string): string =>
     1,
   )}\n`;
 
-/** Role-specific services and files, written on a fresh disk only (playbooks may change them later). */
+/** Role-specific services and files. */
 async function writeRoleFiles(root: string, me: LabNode): Promise<void> {
   const master = findNode('master');
   if (isXivoNode(me)) {
