@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { ensureBase, ensureHostPackages, pruneOldBases } from './base.js';
-import { killCgroupTree, labCgroupRoots, livePidsIn } from './cgroups.js';
+import { isAlive, killCgroupTree, labCgroupRoots, livePidsIn } from './cgroups.js';
 import { runLocal, sleep, type LocalResult } from './exec.js';
 import { createNodeNetwork, ensureBridge, isNodeLinkUp, listLabLinks, listLabNetns, removeNetwork, setNodeLink } from './network.js';
 import { destroyNodeDisk, ensureNodeIdentity, labMounts, mountNodeDisk, writeNodeConfig } from './node-disk.js';
@@ -101,6 +101,8 @@ export interface LabLeftovers {
   mounts: string[];
   cgroups: string[];
   processes: number[];
+  /** systemd-nspawn's per-machine directories under /run/systemd/nspawn/propagate. */
+  nspawn: string[];
 }
 
 /** What of the lab still exists on the machine (all empty after `down`). */
@@ -112,7 +114,9 @@ export async function findLabLeftovers(): Promise<LabLeftovers> {
     links: await listLabLinks(),
     mounts: labMounts(),
     cgroups: roots,
-    processes: [...roots.flatMap(livePidsIn), ...pgrep.stdout.split('\n').filter(Boolean).map(Number)],
+    // Zombies count as gone: the machine's PID 1 reaps them a moment late.
+    nspawn: ALL_NODES.map((n) => `/run/systemd/nspawn/propagate/${n.name}`).filter((p) => existsSync(p)),
+    processes: [...roots.flatMap(livePidsIn), ...pgrep.stdout.split('\n').filter(Boolean).map(Number).filter(isAlive)],
   };
 }
 

@@ -183,7 +183,10 @@ test('writes an inventory whose known_hosts lets ssh verify every node', async (
 });
 
 test('leaves no netns, interface, mount, cgroup or process behind after down (and comes back up)', async () => {
-  await labDown();
-  assert.deepEqual(await findLabLeftovers(), { netns: [], links: [], mounts: [], cgroups: [], processes: [] });
-  await labUp({ allNodes: true });
+  try {
+    await labDown();
+    assert.deepEqual(await findLabLeftovers(), { netns: [], links: [], mounts: [], cgroups: [], processes: [], nspawn: [] });
+  } finally {
+    await labUp({ allNodes: true });
+  }
 });
