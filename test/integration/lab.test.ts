@@ -1,18 +1,19 @@
 // Acceptance of the lab (issue 3). Runs against the shared lab (all six
-// nodes); every test undoes what it changed on the nodes. The last test takes
-// the lab down, checks nothing is left, and brings it up again for the files
-// that run after this one.
+// nodes); every test undoes what it changed on the nodes. The last test
+// brings up other node sets, takes the lab down, checks nothing is left, and
+// brings all six nodes up again for the files that run after this one.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  cutLink, ensureLab, execOk, execOn, findLabLeftovers, labDown, labUp, mdsRegistrations, powerOff, readNodeFile, revive, sipAnswers, sshOn,
+  cutLink, ensureLab, resetNodes, execOk, execOn, findLabLeftovers, labDown, labUp, mdsRegistrations, powerOff, readNodeFile, revive, sipAnswers, sshOn,
   writeInventory,
 } from '../helpers/lab.js';
 import { labStatus } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { stateFile } from '../../src/lab/paths.js';
 
 const NODES = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 
@@ -182,10 +183,32 @@ test('writes an inventory whose known_hosts lets ssh verify every node', async (
   }
 });
 
-test('leaves no netns, interface, mount, cgroup or process behind after down (and comes back up)', async () => {
+test('gives a reset node a fresh disk with the same SSH host keys', async () => {
+  const path = '/root/gone-after-reset';
+  await execOk('slave', ['touch', path]);
+  await resetNodes('slave');
+  assert.equal((await execOn('slave', ['test', '-e', path])).code, 1);
+  const r = await sshOn('slave', ['hostname']);
+  assert.equal(r.code, 0, `the slave's host key changed: ${r.stderr}`);
+  assert.equal(await sipAnswers('master', 'slave'), true);
+});
+
+const NOTHING_LEFT = { netns: [], links: [], mounts: [], cgroups: [], processes: [], nspawn: [] };
+
+test('brings up the cc + edge and the xds node sets, and leaves nothing behind after down, even when its state file was lost', async () => {
   try {
+    const cc = await labUp({ deployment: 'cc', edge: true });
+    assert.deepEqual(cc.nodes.map((n) => n.name), ['master', 'slave', 'cc-master', 'cc-slave', 'edge']);
+    assert.equal((await sshOn('edge', ['hostname'])).stdout.trim(), 'edge');
+    // up cleans the lab it finds first: here the cc one.
+    const xds = await labUp({ deployment: 'xds' });
+    assert.deepEqual(xds.nodes.map((n) => n.name), ['master', 'slave', 'mds1']);
+    assert.equal((await sshOn('mds1', ['hostname'])).stdout.trim(), 'mds1');
+    assert.equal(await tcpOpen('master', '198.18.0.21', 22), false, 'a cc node survived the new up');
+    // As after a crash: down must find everything by name.
+    rmSync(stateFile);
     await labDown();
-    assert.deepEqual(await findLabLeftovers(), { netns: [], links: [], mounts: [], cgroups: [], processes: [], nspawn: [] });
+    assert.deepEqual(await findLabLeftovers(), NOTHING_LEFT);
   } finally {
     await labUp({ allNodes: true });
   }
