@@ -127,6 +127,9 @@ export async function writeNodeConfig(node: string, hostsNodes: readonly LabNode
   await writeRoleFiles(root, me);
 }
 
+/** What /usr/share/xivo/XIVO-VERSION says on the lab's XiVO nodes (a plausible release, nothing more). */
+export const LAB_XIVO_VERSION = '2024.05.00';
+
 const PROVD_DEFAULT_CONFIG = (address: string): string =>
   `${JSON.stringify(
     {
@@ -153,6 +156,7 @@ async function writeRoleFiles(root: string, me: LabNode): Promise<void> {
     await put(root, 'etc/xivo-ha-lab/telephony-units', '# units `xivo-service start|stop` manages (lab)\nasterisk.service\n');
     await put(root, 'etc/asterisk/lab-registrations.conf', '; trunks the SIP responder registers, like sip.conf: register => USER@HOST[:PORT]\n');
     await put(root, 'var/lib/xivo-provd/jsondb/configs/default', PROVD_DEFAULT_CONFIG(me.address));
+    await put(root, 'usr/share/xivo/XIVO-VERSION', `${LAB_XIVO_VERSION}\n`);
     await put(root, 'etc/xivo/ha.conf', `${JSON.stringify({ node_type: 'disabled', remote_address: '' })}\n`);
     return;
   }
