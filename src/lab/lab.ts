@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.js';
 import { ensureBase, ensureHostPackages, pruneOldBases } from './base.js';
 import { isAlive, killCgroupTree, labCgroupRoots, livePidsIn } from './cgroups.js';
 import { runLocal, sleep, type LocalResult } from './exec.js';
-import { createNodeNetwork, ensureBridge, isNodeLinkUp, listLabLinks, listLabNetns, removeNetwork, setNodeLink } from './network.js';
+import { allowBridgedTraffic, createNodeNetwork, ensureBridge, isNodeLinkUp, listLabLinks, listLabNetns, removeNetwork, setNodeLink } from './network.js';
 import { destroyNodeDisk, ensureNodeIdentity, labMounts, mountNodeDisk, writeNodeConfig } from './node-disk.js';
 import { execInNode, isNodeRunning, killNodeProcesses, launchNode, waitNodeReady } from './node-process.js';
 import { stateDir } from './paths.js';
@@ -44,6 +44,7 @@ export async function labUp(selection: NodeSelection, log: LabLog = quiet): Prom
   const tBoot = Date.now();
   await ensureRunnerKey();
   await ensureBridge();
+  await allowBridgedTraffic(log);
   await writeLabState({ base, nodes: nodes.map((n) => n.name), startedAt: new Date().toISOString() });
   await Promise.all(
     nodes.map(async (node) => {

@@ -4,7 +4,7 @@
 // node's link is setting xh-NODE down.
 
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { runLocal, runLocalOk } from './exec.js';
 import { BRIDGE, NETNS_PREFIX, PREFIX_LENGTH, RUNNER_ADDRESS, VETH_PREFIX, netnsName, vethName, type LabNode } from './topology.js';
 
@@ -27,6 +27,30 @@ export async function ensureBridge(): Promise<void> {
     await runLocalOk(['ip', 'addr', 'add', `${RUNNER_ADDRESS}/${PREFIX_LENGTH}`, 'dev', BRIDGE]);
   }
   await runLocalOk(['ip', 'link', 'set', BRIDGE, 'up']);
+}
+
+const BRIDGE_ACCEPT_RULE = ['FORWARD', '-i', BRIDGE, '-o', BRIDGE, '-j', 'ACCEPT', '-m', 'comment', '--comment', 'xivo-ha-lab'];
+
+/**
+ * With br_netfilter loaded, bridged frames go through iptables' FORWARD chain;
+ * a DROP policy there (Docker sets one) would cut nodes off from each other.
+ * Then one rule accepts traffic between lab ports; down removes it.
+ */
+export async function allowBridgedTraffic(log: (line: string) => void): Promise<void> {
+  const nf = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+  if (!existsSync(nf) || (await readFile(nf, 'utf8')).trim() !== '1') return;
+  const chain = await runLocal(['iptables', '-S', 'FORWARD']);
+  if (chain.code !== 0 || !chain.stdout.includes('-P FORWARD DROP')) return;
+  if ((await runLocal(['iptables', '-C', ...BRIDGE_ACCEPT_RULE])).code === 0) return;
+  await runLocalOk(['iptables', '-I', ...BRIDGE_ACCEPT_RULE]);
+  log(`iptables FORWARD policy is DROP with br_netfilter: accepting traffic between ${BRIDGE} ports`);
+}
+
+async function removeBridgeRule(): Promise<void> {
+  for (;;) {
+    const r = await runLocal(['iptables', '-D', ...BRIDGE_ACCEPT_RULE]);
+    if (r.code !== 0) return;
+  }
 }
 
 export async function createNodeNetwork(node: LabNode): Promise<void> {
@@ -76,4 +100,5 @@ export async function removeNetwork(): Promise<void> {
   for (const ns of await listLabNetns()) await runLocal(['ip', 'netns', 'del', ns]);
   for (const link of (await listLabLinks()).filter((l) => l !== BRIDGE)) await runLocal(['ip', 'link', 'del', link]);
   if (await linkExists(BRIDGE)) await runLocal(['ip', 'link', 'del', BRIDGE]);
+  await removeBridgeRule();
 }
