@@ -17,7 +17,7 @@ import { HOSTS_DIR, RENDERED_DIR, RESULTS_DIR, SNAPSHOT_DIR } from './lib/paths.
 import { describeMachine, renderReport } from './lib/report.mjs';
 import { CASE_LABELS, rotate, runsFor, toolsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
-import { TOOLS, TOOL_LABELS, runDirFor, toolUnavailable } from './lib/tools.mjs';
+import { TOOLS, TOOL_LABELS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
 import { diffTrees, snapshotTree } from './lib/trees.mjs';
 import { WORKLOAD, compareWithExpected, driftHosts, renderTrees, resetHosts, resolveHosts } from './lib/workload.mjs';
 
@@ -97,16 +97,30 @@ async function benchHostCount(n, tools, opts, results) {
     state = res.ok ? 'converged' : 'unknown';
   };
 
+  /** Puts the hosts in the state the case starts from; returns why it could not, or undefined. */
+  const prepare = async (caseId, tool) => {
+    if (caseId === 'a') {
+      resetHosts(n);
+      return undefined;
+    }
+    if (state === 'unknown' || (caseId === 'b' && state === 'drifted')) await converge(tool);
+    if (state === 'unknown') return `the hosts could not be brought to the converged state first (untimed apply failed, see ${join(runDirPath(n, 'a', tool, 'converge'), 'output.log')})`;
+    if (caseId === 'c') driftHosts(n);
+    return undefined;
+  };
+
   for (const caseId of opts.cases) {
     const { tools: caseTools, skipped } = toolsFor(n, caseId, tools, opts);
     for (const s of skipped) results.skipped.push({ what: `N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[s.tool]}`, why: s.why });
     const snapshots = [];
     for (let r = 1; r <= runs; r++) {
       for (const tool of rotate(caseTools, r)) {
-        if (caseId === 'a') resetHosts(n);
-        if (caseId !== 'a' && state === 'unknown') await converge(tool);
-        if (caseId === 'b' && state === 'drifted') await converge(tool);
-        if (caseId === 'c') driftHosts(n);
+        const unprepared = await prepare(caseId, tool);
+        if (unprepared) {
+          results.correctness.push({ n, what: `${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r} not timed`, ok: false, detail: unprepared });
+          log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: not timed: ${unprepared}`);
+          continue;
+        }
         const m = await timedRun(tool, caseId, n, hosts, configs, r);
         results.measurements.push(m);
         log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);

@@ -92,8 +92,13 @@ export function toolUnavailable(id) {
 }
 
 export function runDirFor(n, caseId, tool, run) {
-  const dir = join(ROOT, 'runs', `n${n}`, `${caseId}-${tool}-${run}`);
+  const dir = runDirPath(n, caseId, tool, run);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Where a run keeps its command and output: /tmp/bench/runs/n<N>/<case>-<tool>-<run>. */
+export function runDirPath(n, caseId, tool, run) {
+  return join(ROOT, 'runs', `n${n}`, `${caseId}-${tool}-${run}`);
 }
