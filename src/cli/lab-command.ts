@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { writeLabInventory } from '../lab/inventory.js';
-import { killNode, labDown, labExec, labSshArgv, labStatus, labUp, resetNode, reviveNode } from '../lab/lab.js';
+import { killNode, labDown, labExec, labSshArgv, labStatus, labUp, resetNode, reviveNode, setLinkLoss } from '../lab/lab.js';
 import { requireLabNode, requireLabState } from '../lab/state.js';
 import { parseDeployment } from '../lab/topology.js';
 
@@ -78,6 +78,13 @@ export function registerLabCommand(program: Command): void {
     .description("restore the node's link, booting it first (disk kept) if it was powered off")
     .argument('<node>')
     .action(timed('revive', (node: string) => reviveNode(node)));
+
+  lab
+    .command('loss')
+    .description("make the node's link drop PERCENT % of its frames, both ways (0: clean again)")
+    .argument('<node>')
+    .argument('<percent>')
+    .action(timed('loss', (node: string, percent: string) => setLinkLoss(node, Number(percent))));
 
   lab
     .command('reset')

@@ -12,6 +12,7 @@ import { runLocal, sleep, type LocalResult } from './exec.js';
 import { allowBridgedTraffic, createNodeNetwork, ensureBridge, isNodeLinkUp, listLabLinks, listLabNetns, removeNetwork, setNodeLink } from './network.js';
 import { destroyNodeDisk, ensureNodeIdentity, labMounts, mountNodeDisk, writeNodeConfig } from './node-disk.js';
 import { execInNode, isNodeRunning, killNodeProcesses, launchNode, waitNodeReady } from './node-process.js';
+import { listLossTables, removeAllLoss, setNodeLoss } from './link-loss.js';
 import { stateDir } from './paths.js';
 import { ensureRunnerKey, sshArgv, writeKnownHosts } from './ssh.js';
 import { labNodes, readLabState, removeLabState, requireLabNode, requireLabState, writeLabState } from './state.js';
@@ -80,6 +81,7 @@ export async function labDown(log: LabLog = quiet): Promise<void> {
     const r = await runLocal(['umount', mount]);
     if (r.code !== 0) await runLocal(['umount', '--lazy', mount]);
   }
+  await removeAllLoss();
   await removeNetwork();
   for (const node of ALL_NODES) await rm(`/run/systemd/nspawn/propagate/${node.name}`, { recursive: true, force: true });
   await removeNspawnLocks();
@@ -104,6 +106,8 @@ export interface LabLeftovers {
   processes: number[];
   /** systemd-nspawn's per-machine directories under /run/systemd/nspawn/propagate. */
   nspawn: string[];
+  /** nftables tables of `lab loss`. */
+  lossTables: string[];
 }
 
 /** What of the lab still exists on the machine (all empty after `down`). */
@@ -116,6 +120,7 @@ export async function findLabLeftovers(): Promise<LabLeftovers> {
     mounts: labMounts(),
     cgroups: roots,
     // Zombies count as gone: the machine's PID 1 reaps them a moment late.
+    lossTables: await listLossTables(),
     nspawn: ALL_NODES.map((n) => `/run/systemd/nspawn/propagate/${n.name}`).filter((p) => existsSync(p)),
     processes: [...roots.flatMap(livePidsIn), ...pgrep.stdout.split('\n').filter(Boolean).map(Number).filter(isAlive)],
   };
@@ -172,6 +177,12 @@ export async function resetNode(name: string): Promise<void> {
   await waitNodeReady(name);
   await setNodeLink(name, true);
   await waitTcp(node.address, 22, 20_000);
+}
+
+/** Makes the node's link drop percent % of its frames, both ways (0: a clean link again). */
+export async function setLinkLoss(name: string, percent: number): Promise<void> {
+  requireLabNode(requireLabState(), name);
+  await setNodeLoss(name, percent);
 }
 
 /** Runs argv through the node's namespaces (no network needed). */

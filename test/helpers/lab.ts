@@ -3,7 +3,7 @@
 // and down after; ensureLab() brings it up when a file is run on its own.
 
 import { readFileSync } from 'node:fs';
-import { findLabLeftovers, killNode, labDown, labExec, labSsh, labStatus, labUp, resetNode, reviveNode, waitTcp } from '../../src/lab/lab.js';
+import { findLabLeftovers, killNode, labDown, labExec, labSsh, labStatus, labUp, resetNode, reviveNode, setLinkLoss, waitTcp } from '../../src/lab/lab.js';
 import { writeLabInventory, type LabInventoryFiles, type LabInventoryOptions } from '../../src/lab/inventory.js';
 import { runnerKey, knownHostsFile } from '../../src/lab/paths.js';
 import { findNode, type LabDeployment } from '../../src/lab/topology.js';
@@ -11,7 +11,7 @@ import { CommandError } from '../../src/core/errors.js';
 import type { LocalResult } from '../../src/lab/exec.js';
 import { tail } from '../../src/lab/exec.js';
 
-export { findLabLeftovers, killNode, labDown, labUp, resetNode, reviveNode, waitTcp, runnerKey, knownHostsFile, findNode };
+export { findLabLeftovers, killNode, labDown, labUp, resetNode, reviveNode, setLinkLoss, waitTcp, runnerKey, knownHostsFile, findNode };
 export type { LocalResult };
 
 const ALL = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];

@@ -10,7 +10,7 @@ import {
   cutLink, ensureLab, resetNodes, execOk, execOn, findLabLeftovers, labDown, labUp, mdsRegistrations, powerOff, readNodeFile, revive, sipAnswers, sshOn,
   writeInventory,
 } from '../helpers/lab.js';
-import { labStatus } from '../../src/lab/lab.js';
+import { labStatus, setLinkLoss } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { stateFile } from '../../src/lab/paths.js';
@@ -183,6 +183,21 @@ test('writes an inventory whose known_hosts lets ssh verify every node', async (
   }
 });
 
+test('drops a share of a lossy link\'s packets, and none once the loss is removed', async () => {
+  const received = async (): Promise<number> => {
+    const r = await execOn('slave', ['ping', '-q', '-c', '40', '-i', '0.02', '-W', '1', 'master']);
+    return Number(/(\d+) received/.exec(r.stdout)?.[1] ?? -1);
+  };
+  try {
+    await setLinkLoss('master', 50);
+    const lossy = await received();
+    assert.ok(lossy > 0 && lossy < 38, `${lossy} of 40 pings came back through a 50 % lossy link`);
+  } finally {
+    await setLinkLoss('master', 0);
+  }
+  assert.equal(await received(), 40);
+});
+
 test('gives a reset node a fresh disk with the same SSH host keys', async () => {
   const path = '/root/gone-after-reset';
   await execOk('slave', ['touch', path]);
@@ -193,7 +208,7 @@ test('gives a reset node a fresh disk with the same SSH host keys', async () => 
   assert.equal(await sipAnswers('master', 'slave'), true);
 });
 
-const NOTHING_LEFT = { netns: [], links: [], mounts: [], cgroups: [], processes: [], nspawn: [] };
+const NOTHING_LEFT = { netns: [], links: [], mounts: [], cgroups: [], processes: [], nspawn: [], lossTables: [] };
 
 test('brings up the cc + edge and the xds node sets, and leaves nothing behind after down, even when its state file was lost', async () => {
   try {
@@ -206,6 +221,7 @@ test('brings up the cc + edge and the xds node sets, and leaves nothing behind a
     assert.equal((await sshOn('mds1', ['hostname'])).stdout.trim(), 'mds1');
     assert.equal(await tcpOpen('master', '198.18.0.21', 22), false, 'a cc node survived the new up');
     // As after a crash: down must find everything by name.
+    await setLinkLoss('mds1', 10);
     rmSync(stateFile);
     await labDown();
     assert.deepEqual(await findLabLeftovers(), NOTHING_LEFT);
