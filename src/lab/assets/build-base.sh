@@ -34,6 +34,9 @@ install -d -m 0755 "$target/etc/systemd/system/ssh.service.d"
 install -m 0644 "$assets/units/ssh-host-keys.conf" "$target/etc/systemd/system/ssh.service.d/lab-host-keys.conf"
 install -d -m 0755 "$target/var/lib/xivo" "$target/var/log/xivo-ha-lab" "$target/etc/asterisk"
 
+# Root's home from /etc/skel, as for any new account (never the runner's own).
+cp -rT "$target/etc/skel" "$target/root"
+
 install -d -m 0755 "$target/etc/systemd/system.conf.d"
 install -m 0644 "$assets/units/timer-accuracy.conf" "$target/etc/systemd/system.conf.d/xivo-ha-lab.conf"
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TURN_SECRET_FILE, renderLabInventory } from '../../../src/lab/inventory.js';
 import { renderEtcHosts } from '../../../src/lab/node-disk.js';
+import { renderLossRules } from '../../../src/lab/link-loss.js';
 import { selectNodes, vethName, netnsName, ALL_NODES } from '../../../src/lab/topology.js';
 import { parseInventory } from '../../../src/load/inventory.js';
 
@@ -46,4 +47,12 @@ test('writes inventories that the inventory loader accepts, for each deployment'
     assert.deepEqual(hosts, names({ deployment, edge }).sort());
   }
   rmSync(dir, { recursive: true });
+});
+
+test('drops the requested share of frames on the node\'s port in both directions and every bridge hook', () => {
+  const rules = renderLossRules('cc-master', 30);
+  assert.match(rules, /^table bridge xivo_ha_lab_loss_cc_master \{/);
+  for (const hook of ['forward', 'input', 'output']) assert.match(rules, new RegExp(`type filter hook ${hook} priority 0`));
+  assert.equal(rules.match(/iifname "xh-cc-master" numgen random mod 100 < 30 drop/g)?.length, 3);
+  assert.equal(rules.match(/oifname "xh-cc-master" numgen random mod 100 < 30 drop/g)?.length, 3);
 });
