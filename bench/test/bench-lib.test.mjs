@@ -104,6 +104,16 @@ test('accepts a dry run reporting exactly the drifted tasks pending, with exit c
   assert.deepEqual(checkXivoHaEvents(events, ['h1'], 'c', workload), []);
 });
 
+test('accepts a dry run that also lists the handler the drifted tasks notify', () => {
+  const events = [result('h1', 't2', 'pending'), result('h1', 'reload', 'pending', true), summary('h1', { pending: 2 }), { type: 'run_end', exit_code: 0 }];
+  assert.deepEqual(checkXivoHaEvents(events, ['h1'], 'c', workload), []);
+});
+
+test('rejects a dry run that reports a task beyond the drifted ones', () => {
+  const events = [result('h1', 't1', 'pending'), result('h1', 't2', 'pending'), summary('h1', { pending: 2 }), { type: 'run_end', exit_code: 0 }];
+  assert.match(checkXivoHaEvents(events, ['h1'], 'c', workload)[0], /pending \["t1","t2"\]/);
+});
+
 test('reports a host missing from the summaries and an unreachable host', () => {
   const events = [{ type: 'host_unreachable', host: 'h2', reason: 'refused', message: 'x' }, summary('h1'), { type: 'run_end', exit_code: 3 }];
   const errors = checkXivoHaEvents(events, ['h1', 'h2'], 'b', workload);
