@@ -9,6 +9,7 @@ import { registerRunCommands } from './commands/run.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerVerifyCommand(program);
   registerLabCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 
