@@ -25,6 +25,7 @@ type SshClient = InstanceType<typeof Client>;
 
 const DEFAULT_KEEPALIVE_MS = 5000;
 const KEEPALIVE_COUNT_MAX = 3;
+const CLOSE_GRACE_MS = 5000;
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
   'ssh-ed25519': ['ssh-ed25519'],
@@ -164,6 +165,7 @@ function openExec(client: SshClient, command: string): Promise<ClientChannel> {
 export class SshConnection implements HostConnection {
   readonly host: string;
   #closed = false;
+  #clientClosed = false;
 
   constructor(
     private readonly inventoryHost: InventoryHost,
@@ -176,7 +178,10 @@ export class SshConnection implements HostConnection {
       agent.fail(new ConnectError(this.host, 'closed', `connection lost (${why})`,
         'the host went away or the network dropped; nothing was half-written: files are replaced atomically'));
     client.on('error', (e: Error) => lost(e.message)());
-    client.on('close', lost('closed'));
+    client.on('close', () => {
+      this.#clientClosed = true;
+      lost('closed')();
+    });
   }
 
   probe(probes: Probe[]): Promise<Map<string, FactValue>> {
@@ -229,8 +234,17 @@ export class SshConnection implements HostConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.agent.end();
+    if (this.#clientClosed) return;
     await new Promise<void>((resolve) => {
-      this.client.once('close', () => resolve());
+      // A server that never answers the disconnect must not hold the run.
+      const timer = setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      this.client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.client.end();
     });
   }
