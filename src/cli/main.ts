@@ -10,6 +10,7 @@ import { registerLabCommand } from './lab-command.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerStatusCommand } from './commands/status.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerCheckCommand(program);
   registerVerifyCommand(program);
+  registerStatusCommand(program);
   registerLabCommand(program);
   registerDemoCommand(program);
   return program;

@@ -66,6 +66,8 @@ export type RunEvent =
   | { type: 'check_result'; name: string; group: 'before' | 'after'; ok: boolean; skipped: boolean; message: string; fix?: string }
   /** xivo-ha verify: one table of the master compared with the slave (never row contents). */
   | { type: 'table_verdict'; table: string; status: 'identical' | 'different' | 'missing' | 'excluded'; master_rows?: number; slave_rows?: number; missing_on?: 'master' | 'slave' }
+  /** xivo-ha status: the whole cluster at a glance (shape: ClusterStatus in src/ha/status.ts). */
+  | { type: 'cluster_status'; status: import('../ha/status.js').ClusterStatus }
   | { type: 'run_end'; exit_code: number; duration_ms: number };
 
 export type RunEventType = RunEvent['type'];

@@ -7,6 +7,7 @@ import { actionSymbol } from '../../core/types.js';
 import { redact } from '../../core/secret.js';
 import { formatDiagnostic } from '../../core/errors.js';
 import type { Palette } from './colors.js';
+import { renderClusterStatus } from './status-view.js';
 
 export interface HumanViewOptions {
   write: (text: string) => void;
@@ -94,6 +95,9 @@ export function createHumanView(o: HumanViewOptions): (event: RunEvent) => void 
         }
         return;
       }
+      case 'cluster_status':
+        out(renderClusterStatus(event.status, c));
+        return;
       case 'run_end':
         out(c.dim(`done in ${(event.duration_ms / 1000).toFixed(1)} s, exit ${event.exit_code}`));
         return;

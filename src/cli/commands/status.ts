@@ -1,0 +1,35 @@
+// xivo-ha status: which node carries telephony, monitor, replication, pause.
+
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadInventory } from '../../load/index.js';
+import { connectSsh } from '../../transport/ssh.js';
+import { connectCluster } from '../../ha/cluster-connections.js';
+import { gatherNodeStatus, summarise } from '../../ha/status.js';
+import { ExitCode } from '../../core/events.js';
+import { createEmitter } from '../output.js';
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('which node carries telephony, the monitor\'s state, replication age and result (exit 3 when a node is unreachable)')
+    .requiredOption('-i, --inventory <file>', 'XiVO cluster inventory')
+    .option('--accept-new', 'trust and record unknown SSH host keys')
+    .option('--json', 'one JSON event on stdout')
+    .option('--no-color', 'no colours')
+    .action(async (flags: { inventory: string; acceptNew?: boolean; json?: boolean; color?: boolean }) => {
+      const inventory = loadInventory(resolve(flags.inventory));
+      const emit = createEmitter(flags);
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      try {
+        const nodes = await Promise.all(
+          [cc.master, cc.slave].map((n) => gatherNodeStatus(n, cc.conns.get(n.name), cc.connectErrors.get(n.name)).catch((err: Error) => gatherNodeStatus(n, undefined, err.message))),
+        );
+        const status = summarise(cc.cluster.name, cc.cluster.deployment, nodes);
+        emit({ type: 'cluster_status', status });
+        process.exitCode = nodes.every((n) => n.reachable) ? ExitCode.ok : ExitCode.hostsFailed;
+      } finally {
+        await cc.close();
+      }
+    });
+}

@@ -1,0 +1,47 @@
+// The human form of `xivo-ha status`.
+
+import type { ClusterStatus, NodeStatus } from '../../ha/status.js';
+import type { Palette } from './colors.js';
+
+function ago(seconds: number): string {
+  if (seconds < 90) return `${seconds} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${(seconds / 3600).toFixed(1)} h ago`;
+}
+
+function monitorLine(n: NodeStatus, c: Palette): string {
+  const m = n.monitor;
+  if (!m) return n.role === 'slave' ? c.yellow('monitor: no state') : '';
+  const who = n.role === 'slave' ? 'monitor' : 'guard';
+  const state = String(m.state ?? '?');
+  const tone = state === 'active' || state === 'held' ? c.yellow : c.green;
+  return `${who}: ${tone(state)}${m.since ? ` since ${String(m.since)}` : ''}${m.reason ? c.dim(` (${String(m.reason)})`) : ''}`;
+}
+
+export function renderClusterStatus(s: ClusterStatus, c: Palette): string {
+  const lines: string[] = [];
+  const activeTone = s.active === 'both' || s.active === 'none' ? c.red : c.green;
+  lines.push(`${c.bold(`cluster ${s.cluster}`)} (${s.deployment})   telephony on: ${activeTone(s.active)}`);
+  for (const n of s.nodes) {
+    if (!n.reachable) {
+      lines.push(`  ${n.name.padEnd(10)} ${n.address.padEnd(15)} ${c.red('UNREACHABLE')} ${n.error ?? ''}`);
+      continue;
+    }
+    const tel = n.telephony === 'running' ? c.green('running') : c.dim('stopped');
+    lines.push(`  ${n.name.padEnd(10)} ${n.address.padEnd(15)} ha.conf: ${(n.nodeType ?? '-').padEnd(8)} telephony: ${tel}   ${monitorLine(n, c)}`);
+  }
+  if (s.replication) {
+    const r = s.replication;
+    const result = r.result === 'ok' ? c.green('ok') : c.red(r.result ?? '?');
+    lines.push(`  replication: last run ${result}${r.durationS !== undefined ? ` in ${r.durationS.toFixed(1)} s` : ''}${r.reason ? ` (${r.reason})` : ''}; last success ${r.ageS !== undefined ? ago(r.ageS) : 'never'}`);
+  }
+  if (s.paused) lines.push(c.yellow(`  PAUSED: ${JSON.stringify(s.paused)}`));
+  const slave = s.nodes.find((n) => n.role === 'slave');
+  const history = (slave?.monitor?.history as Array<{ at: string; from: string; to: string; reason: string }> | undefined) ?? [];
+  if (history.length) {
+    lines.push('  recent transitions:');
+    for (const h of history.slice(-5)) lines.push(`    ${h.at}  ${h.from} → ${h.to}  ${c.dim(h.reason)}`);
+  }
+  for (const w of s.warnings) lines.push(c.yellow(`  ! ${w}`));
+  return lines.join('\n');
+}
