@@ -11,6 +11,7 @@ import { registerCheckCommand } from './commands/check.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerReplicateCommand } from './commands/replicate.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerVerifyCommand(program);
   registerStatusCommand(program);
+  registerReplicateCommand(program);
   registerLabCommand(program);
   registerDemoCommand(program);
   return program;

@@ -1,0 +1,54 @@
+// xivo-ha replicate: run the master's replication now, as its timer would.
+// It runs as the systemd service, not over our SSH session: if the
+// workstation goes away mid-run, the replication still finishes (or rolls
+// back) on its own, in one transaction on the slave.
+
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadInventory } from '../../load/index.js';
+import { connectSsh } from '../../transport/ssh.js';
+import { connectCluster } from '../../ha/cluster-connections.js';
+import { gatherNodeStatus } from '../../ha/status.js';
+import { ExitCode } from '../../core/events.js';
+import { UserError } from '../../core/errors.js';
+import { createEmitter } from '../output.js';
+
+export const REPLICATE_UNIT = 'xivo-ha-replicate.service';
+
+export function registerReplicateCommand(program: Command): void {
+  program
+    .command('replicate')
+    .description('replicate the master\'s configuration to the slave now (database, then files); exit 3 when it fails or is refused')
+    .requiredOption('-i, --inventory <file>', 'XiVO cluster inventory')
+    .option('--accept-new', 'trust and record unknown SSH host keys')
+    .option('--json', 'JSON events on stdout')
+    .option('--no-color', 'no colours')
+    .action(async (flags: { inventory: string; acceptNew?: boolean; json?: boolean; color?: boolean }) => {
+      const inventory = loadInventory(resolve(flags.inventory));
+      const emit = createEmitter(flags);
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false }, [requireMaster(inventory)]);
+      try {
+        const conn = cc.conns.get(cc.master.name);
+        if (!conn) throw new UserError(`cannot reach the master ${cc.master.name}: ${cc.connectErrors.get(cc.master.name) ?? ''}`);
+        emit({ type: 'message', level: 'info', text: `replicating ${cc.master.name} → ${cc.slave.name} (systemctl start ${REPLICATE_UNIT})` });
+        const run = await conn.exec(['systemctl', 'start', REPLICATE_UNIT], { timeoutMs: 30 * 60_000 });
+        const status = await gatherNodeStatus(cc.master, conn);
+        const last = (status.replication?.last ?? {}) as { result?: string; reason?: string | null; duration_s?: number; db?: { rows_total?: number }; files?: { bytes_transferred?: number } };
+        if (run.rc !== 0 || last.result !== 'ok') {
+          emit({ type: 'message', level: 'error', text: `replication ${last.result ?? 'failed'}: ${last.reason ?? run.stderr.trim()} (journalctl -u ${REPLICATE_UNIT} on ${cc.master.name})` });
+          process.exitCode = ExitCode.hostsFailed;
+          return;
+        }
+        emit({ type: 'message', level: 'info', text: `replication ok in ${last.duration_s?.toFixed(1) ?? '?'} s: ${last.db?.rows_total ?? '?'} rows, ${last.files?.bytes_transferred ?? 0} bytes of files sent` });
+        process.exitCode = ExitCode.ok;
+      } finally {
+        await cc.close();
+      }
+    });
+}
+
+function requireMaster(inventory: ReturnType<typeof loadInventory>) {
+  const master = inventory.cluster?.nodes.find((n) => n.role === 'master');
+  if (!master) throw new UserError(`${inventory.path}: no master node`);
+  return master;
+}
