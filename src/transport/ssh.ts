@@ -26,6 +26,8 @@ type SshClient = InstanceType<typeof Client>;
 const DEFAULT_KEEPALIVE_MS = 5000;
 const KEEPALIVE_COUNT_MAX = 3;
 const CLOSE_GRACE_MS = 5000;
+/** python3 itself can take seconds to start on a loaded node. */
+const AGENT_START_MIN_S = 30;
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
   'ssh-ed25519': ['ssh-ed25519'],
@@ -264,8 +266,15 @@ export const connectSsh: Connector = async (host, options) => {
       new ConnectError(host.name, 'closed', 'the agent stopped', stderr ? `agent stderr: ${stderr}` : undefined),
     );
     const connection = new SshConnection(host, client, agent, options);
-    await agent.ping().catch((e: Error) => {
-      throw new ConnectError(host.name, 'other', `cannot start the xivo-ha agent (${quoteArgv(argv)})`,
+    const startS = Math.max(host.connectTimeoutS * 3, AGENT_START_MIN_S);
+    let timer: NodeJS.Timeout | undefined;
+    const startTimeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectError(host.name, 'timeout', `the xivo-ha agent did not answer within ${startS} s of starting`,
+        'is the node overloaded, or is python3 hanging at start-up?')), startS * 1000);
+    });
+    await Promise.race([agent.ping(), startTimeout]).finally(() => clearTimeout(timer)).catch((e: Error) => {
+      if (e instanceof ConnectError && e.reason === 'timeout') throw e;
+      throw new ConnectError(host.name, 'other', `cannot start the xivo-ha agent (${become ? 'sudo -n python3' : 'python3'})`,
         `the node needs python3${become ? ' and passwordless sudo for ' + host.user : ''}. ${agent.stderrTail ? 'agent stderr: ' + agent.stderrTail : e.message}`,
         { cause: e });
     });

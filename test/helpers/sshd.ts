@@ -144,7 +144,8 @@ export async function startSshd(options: { address?: string } = {}): Promise<Ssh
           user: 'root',
           identityFile: clientKey,
           knownHosts: join(dir, 'known_hosts'),
-          connectTimeoutS: 5,
+          // Generous: CI machines under load take seconds for an SSH handshake.
+          connectTimeoutS: 20,
           vars: {},
           groups: [],
           ...overrides,
