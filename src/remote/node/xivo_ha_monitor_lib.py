@@ -84,6 +84,19 @@ class ConfigError(Exception):
     """A problem in cluster.json, located by file and key."""
 
 
+def ha_state_of(status: Any) -> Any:
+    """The HA state in what a peer's `xivo-ha-receive status` printed:
+    `{"monitor": <monitor-state.json>, "replication": …}`, so the state is
+    `monitor.state`. A bare monitor-state.json (top-level `state`) is read
+    too, so an older receiver still answers. None when there is none."""
+    if not isinstance(status, dict):
+        return None
+    monitor = status.get("monitor")
+    if isinstance(monitor, dict) and "state" in monitor:
+        return monitor.get("state")
+    return status.get("state")
+
+
 # ---------------------------------------------------------------- configuration
 
 @dataclass(frozen=True)
@@ -326,10 +339,10 @@ class RealProber:
             if not ok:
                 detail["ssh"] = why
             if "telephony-ready" in kinds:
-                held = isinstance(status, dict) and status.get("state") == MASTER_HELD
+                held = ha_state_of(status) == MASTER_HELD
                 passed["telephony-ready"] = passed["sip"] or held
                 if not passed["telephony-ready"]:
-                    detail["telephony-ready"] = f"{detail['sip']}, and the master's guard does not hold its telephony ({why or 'state ' + repr(status.get('state') if isinstance(status, dict) else status)})"
+                    detail["telephony-ready"] = f"{detail['sip']}, and the master's guard does not hold its telephony ({why or 'state ' + repr(ha_state_of(status))})"
         elif "telephony-ready" in kinds:
             passed["telephony-ready"] = True
         if ping_proc is not None:

@@ -230,8 +230,17 @@ class HaLock:
 # R (relative paths), D (device files), e is handled apart (capabilities).
 RSYNC_SERVER_SHORT_FLAGS = frozenset('logtprvcxHz')
 RSYNC_SERVER_LONG_OPTIONS = frozenset(['--delete-after', '--delete', '--stats', '--numeric-ids'])
+# The failback copy-back (xivo-ha-copyback push) sends chosen files with
+# `--files-from` (which implies R: their subdirectories under the allowed
+# directory; rsync ≥ 3.2.5 refuses "..", absolute and unsafe names from the
+# sender), never replaces a file (--ignore-existing), itemizes what it sent
+# (--log-format=%i) and checks name clashes with a dry run (n).
+COPY_BACK_SHORT_FLAGS = frozenset('Rn')
+COPY_BACK_LONG_OPTIONS = frozenset(['--ignore-existing', '--log-format=%i'])
 _CAPABILITIES = re.compile(r'^\.[A-Za-z]*$')
 _SAFE_TOKEN = re.compile(r'^[A-Za-z0-9_./=,+:@-]+$')
+# A request word may also be rsync's `--log-format=%i` (no shell ever reads it).
+_SAFE_WORD = re.compile(r'^[A-Za-z0-9_./=,+:@%-]+$')
 
 
 def normalise_directory(path):
@@ -247,12 +256,15 @@ def normalise_directory(path):
     return stripped
 
 
-def validate_rsync_server_argv(argv, allowed_directories):
+def validate_rsync_server_argv(argv, allowed_directories, copy_back=False):
     """The argv to exec for an `rsync --server` request, or raise Refusal saying why.
 
     Only a receiving server into one allowed directory is accepted:
     rsync --server <short flags>[e<capabilities>] [allowed long options] . <directory>/
+    copy_back (the failback key) also accepts what xivo-ha-copyback sends.
     """
+    short_flags = RSYNC_SERVER_SHORT_FLAGS | (COPY_BACK_SHORT_FLAGS if copy_back else frozenset())
+    long_options = RSYNC_SERVER_LONG_OPTIONS | (COPY_BACK_LONG_OPTIONS if copy_back else frozenset())
     if len(argv) < 5 or argv[0] != 'rsync' or argv[1] != '--server':
         raise Refusal('only "rsync --server … . DIRECTORY" is allowed')
     *options, source, destination = argv[2:]
@@ -260,7 +272,7 @@ def validate_rsync_server_argv(argv, allowed_directories):
         raise Refusal(f'rsync source placeholder must be ".", got {source!r}')
     short_seen = False
     for opt in options:
-        if opt in RSYNC_SERVER_LONG_OPTIONS:
+        if opt in long_options:
             continue
         if opt.startswith('--'):
             raise Refusal(f'rsync option {opt!r} is not allowed')
@@ -268,8 +280,8 @@ def validate_rsync_server_argv(argv, allowed_directories):
             raise Refusal(f'unexpected rsync argument {opt!r}')
         short_seen = True
         flags, _, capabilities = opt[1:].partition('e')
-        if not flags or not set(flags) <= RSYNC_SERVER_SHORT_FLAGS:
-            bad = ''.join(sorted(set(flags) - RSYNC_SERVER_SHORT_FLAGS)) or '(none)'
+        if not flags or not set(flags) <= short_flags:
+            bad = ''.join(sorted(set(flags) - short_flags)) or '(none)'
             raise Refusal(f'rsync flags {opt!r} are not allowed (offending: {bad})')
         if 'e' in opt[1:] and not _CAPABILITIES.match(capabilities):
             raise Refusal(f'rsync flags {opt!r}: a remote shell (-e) is not allowed')
@@ -291,14 +303,16 @@ def split_original_command(text):
         raise Refusal('command too long')
     tokens = text.split()
     for t in tokens:
-        if not _SAFE_TOKEN.match(t):
+        if not _SAFE_WORD.match(t):
             raise Refusal(f'argument {t!r} contains characters that are never allowed')
     return tokens
 
 
 # ---------------------------------------------------------------- user-settings (failback carry-back)
 
-# What a user may change on the active slave and must survive failback.
+# What a user may change on the active slave and must survive failback, and
+# the columns that name a row on both nodes (ids may differ after a
+# replication; uuid and the filter membership do not).
 USER_SETTINGS_COLUMNS = {
     'userfeatures': {
         'enablednd': int, 'enableunc': int, 'destunc': str, 'enablerna': int, 'destrna': str,
@@ -307,10 +321,16 @@ USER_SETTINGS_COLUMNS = {
     },
     'callfiltermember': {'active': int},
 }
+USER_SETTINGS_KEYS = {
+    'userfeatures': {'uuid': str},
+    'callfiltermember': {'callfilterid': int, 'type': str, 'typeval': str},
+}
 
 
 def sql_literal(value):
-    """A SQL literal for an int or str (standard_conforming_strings is set on in the same transaction)."""
+    """A SQL literal for an int, str or None (standard_conforming_strings is set on in the same transaction)."""
+    if value is None:
+        return 'NULL'
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise Refusal(f'value {value!r} is neither an integer nor a string')
     if isinstance(value, int):
@@ -324,34 +344,62 @@ def quote_ident(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+def _typed(value, kind, where, nullable):
+    if value is None and nullable:
+        return value
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise Refusal(f'user-settings: {where} must be {"null or " if nullable else ""}{kind.__name__}')
+    return value
+
+
+def _user_settings_update(i, change):
+    """One UPDATE for one change of the copy-back (docs/monitor.md): the value
+    is set only where the master still has the value the slave started from,
+    so a setting changed on the master meanwhile wins."""
+    where = f'changes[{i}]'
+    if not isinstance(change, dict):
+        raise Refusal(f'user-settings: {where} must be an object')
+    table = change.get('table')
+    if table not in USER_SETTINGS_COLUMNS:
+        raise Refusal(f'user-settings: {where}: table {table!r} is not allowed')
+    column = change.get('column')
+    kind = USER_SETTINGS_COLUMNS[table].get(column) if isinstance(column, str) else None
+    if kind is None:
+        raise Refusal(f'user-settings: {where}: column {table}.{column} is not allowed')
+    key = change.get('key')
+    key_columns = USER_SETTINGS_KEYS[table]
+    if not isinstance(key, dict) or set(key) != set(key_columns):
+        raise Refusal(f'user-settings: {where}: key must name exactly {", ".join(sorted(key_columns))}')
+    conditions = [f'{quote_ident(k)} = {sql_literal(_typed(key[k], key_columns[k], f"{where}.key.{k}", False))}'
+                  for k in sorted(key_columns)]
+    if 'before' not in change or 'after' not in change:
+        raise Refusal(f'user-settings: {where} needs "before" and "after"')
+    before = _typed(change['before'], kind, f'{where}.before', True)
+    after = _typed(change['after'], kind, f'{where}.after', True)
+    col = quote_ident(column)
+    conditions.append(f'{col} IS NOT DISTINCT FROM {sql_literal(before)}')
+    return f'UPDATE public.{quote_ident(table)} SET {col} = {sql_literal(after)} WHERE {" AND ".join(conditions)};'
+
+
 def build_user_settings_sql(doc):
-    """One transaction of UPDATEs from the carry-back JSON; raises Refusal on anything not allow-listed."""
+    """One transaction of UPDATEs from the copy-back's JSON
+    ({"version": 1, "changes": [{table, key, id, column, before, after}]});
+    raises Refusal on anything not allow-listed, before any SQL runs."""
     if not isinstance(doc, dict):
         raise Refusal('user-settings: the JSON must be an object')
-    unknown = set(doc) - set(USER_SETTINGS_COLUMNS)
-    if unknown:
-        raise Refusal(f'user-settings: tables not allowed: {", ".join(sorted(unknown))}')
-    statements = []
-    for table, rows in sorted(doc.items()):
-        columns = USER_SETTINGS_COLUMNS[table]
-        if not isinstance(rows, list):
-            raise Refusal(f'user-settings: {table} must be a list')
-        for row in rows:
-            if not isinstance(row, dict) or not isinstance(row.get('id'), int) or isinstance(row.get('id'), bool):
-                raise Refusal(f'user-settings: every {table} row needs an integer "id"')
-            sets = []
-            for column, value in sorted(row.items()):
-                if column == 'id':
-                    continue
-                kind = columns.get(column)
-                if kind is None:
-                    raise Refusal(f'user-settings: column {table}.{column} is not allowed')
-                if not isinstance(value, kind) or isinstance(value, bool):
-                    raise Refusal(f'user-settings: {table}.{column} must be {kind.__name__}')
-                sets.append(f'{quote_ident(column)} = {sql_literal(value)}')
-            if sets:
-                statements.append(f'UPDATE public.{quote_ident(table)} SET {", ".join(sets)} WHERE id = {row["id"]};')
+    if doc.get('version') != 1:
+        raise Refusal(f'user-settings: version {doc.get("version")!r} is not supported (expected 1)')
+    changes = doc.get('changes')
+    if not isinstance(changes, list):
+        raise Refusal('user-settings: "changes" must be a list')
+    statements = [_user_settings_update(i, c) for i, c in enumerate(changes)]
     return 'BEGIN;\nSET LOCAL standard_conforming_strings = on;\n' + '\n'.join(statements) + ('\n' if statements else '') + 'COMMIT;\n'
+
+
+def count_updates(psql_output):
+    """psql's command tags ("UPDATE 1" / "UPDATE 0") → (rows updated, changes kept at the master's value)."""
+    tags = [int(line.split()[1]) for line in psql_output.splitlines() if re.match(r'^UPDATE \d+$', line.strip())]
+    return sum(1 for n in tags if n > 0), sum(1 for n in tags if n == 0)
 
 
 # ---------------------------------------------------------------- database: pure parts

@@ -103,6 +103,15 @@ class Copyback(unittest.TestCase):
         self.assertEqual(self.result()["ok"], True)
         self.assertEqual(self.result()["files_copied"], 1)
 
+    def test_the_masters_receiver_accepts_what_the_copy_back_sends(self):
+        import xivo_ha_replication_lib as receiver_lib
+        self.active_period_with_dnd()
+        self.assertEqual(copyback.push(self.config), 0)
+        with open(self.inbox, encoding="utf-8") as f:
+            sql = receiver_lib.build_user_settings_sql(json.load(f))
+        self.assertIn('UPDATE public."userfeatures" SET "enablednd" = 1 WHERE "uuid" = \'u-2\' '
+                      'AND "enablednd" IS NOT DISTINCT FROM 0;', sql)
+
     def test_never_deletes_nor_overwrites_on_the_master_and_lists_name_clashes(self):
         self.active_period_with_dnd()
         write(os.path.join(self.master_vm, "default", "1001", "INBOX", "msg0000.txt"), "the master's own message")

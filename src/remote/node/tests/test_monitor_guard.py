@@ -65,6 +65,21 @@ class Guard(unittest.TestCase):
         self.run_guard({"state": "standby"})
         self.assertEqual([h["to"] for h in self.recorded()["history"]], ["held", "released"])
 
+    def test_reads_the_slave_state_inside_the_forced_commands_status_document(self):
+        # xivo-ha-receive status prints {"monitor": <monitor-state.json>, "replication": …}.
+        self.assertEqual(self.run_guard({"monitor": {"state": "active", "since": "t"}, "replication": {}}), 1)
+        self.assertEqual(self.recorded()["slave_state"], "active")
+        self.assertEqual(self.run_guard({"monitor": {"state": "standby"}, "replication": {}, "paused": {}}), 0)
+
+    def test_starts_telephony_when_the_slave_has_no_monitor_state_yet(self):
+        self.assertEqual(self.run_guard({"monitor": {}, "replication": {}}), 0)
+
+    def test_ha_state_is_read_from_the_status_document_or_a_bare_state(self):
+        self.assertEqual(lib.ha_state_of({"monitor": {"state": "held"}, "replication": {}}), "held")
+        self.assertEqual(lib.ha_state_of({"state": "held"}), "held")
+        self.assertIsNone(lib.ha_state_of({"monitor": {}, "replication": {}}))
+        self.assertIsNone(lib.ha_state_of("held"))
+
     def test_decision_reasons_name_the_slave(self):
         allowed, reason = guard.decide({"state": "active", "since": "t", "reason": "r"}, "", "198.18.0.12")
         self.assertFalse(allowed)

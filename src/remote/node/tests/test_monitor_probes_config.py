@@ -9,7 +9,7 @@ import threading
 import unittest
 from unittest import mock
 
-from fakes import FakeClock, lib, temp_dir
+from fakes import HERE, FakeClock, lib, temp_dir
 
 
 class SipResponder:
@@ -82,6 +82,24 @@ class SipProbe(unittest.TestCase):
     def test_an_answer_to_another_request_does_not_count(self):
         r = self.responder(answer=lambda req: b"SIP/2.0 200 OK\r\nCall-ID: someone-else\r\n\r\n")
         self.assertFalse(lib.sip_options("127.0.0.1", r.port, 0.3)[0])
+
+    def test_telephony_ready_when_the_masters_status_says_its_guard_holds_telephony(self):
+        # Nothing listens on the SIP port; the master's forced command answers
+        # {"monitor": <its guard's state>, "replication": …}.
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        silent.close()
+        config = lib.parse_config({"node": {"address": "127.0.0.1"}, "peer": {"address": "127.0.0.1"},
+                                   "monitor": {"sip_port": port, "probe_timeout": 1},
+                                   "ssh": {"command": [os.path.join(HERE, "fake-slave-ssh")]}})
+        prober = lib.RealProber(config)
+        for status, ready in (({"monitor": {"state": "held"}, "replication": {}}, True),
+                              ({"monitor": {"state": "released"}, "replication": {}}, False),
+                              ({"state": "held"}, True)):
+            with mock.patch.dict(os.environ, {"FAKE_STATUS": json.dumps(status), "FAKE_SSH_RC": "0", "FAKE_SLEEP": "0"}):
+                result = prober.probe_master(["telephony-ready"])
+            self.assertEqual(result.ok("telephony-ready"), ready, status)
 
     def test_ping_of_loopback_answers(self):
         self.assertTrue(lib.ping("127.0.0.1", 1))

@@ -46,6 +46,20 @@ class RsyncArgv(unittest.TestCase):
                 self.assertEqual(argv[:2], ['rsync', '--server'])
                 self.assertEqual(argv[-2:], ['.', dest])
 
+    def test_the_failback_key_accepts_what_the_copy_back_sends_and_the_replication_key_does_not(self):
+        # What xivo-ha-copyback's `rsync -rlptgo --from0 --files-from=- --itemize-changes --ignore-existing`
+        # and its `--checksum --dry-run` clash check really send (rsync 3.2.7).
+        for command in ['rsync --server -logtprRe.iLsfxCIvu --log-format=%i --ignore-existing . /var/lib/asterisk/moh/',
+                        'rsync --server -nlogtprcRe.iLsfxCIvu --log-format=%i --ignore-existing . /var/lib/asterisk/moh/']:
+            with self.subTest(command=command):
+                tokens = lib.split_original_command(command)
+                self.assertEqual(lib.validate_rsync_server_argv(tokens, ALLOWED, copy_back=True)[-1], '/var/lib/asterisk/moh/')
+                with self.assertRaises(lib.Refusal):
+                    lib.validate_rsync_server_argv(tokens, ALLOWED)
+        with self.assertRaises(lib.Refusal):
+            lib.validate_rsync_server_argv(lib.split_original_command(
+                'rsync --server -logDtprRe.iLsfxCIvu --ignore-existing . /var/lib/asterisk/moh/'), ALLOWED, copy_back=True)
+
     def test_refuses_every_dangerous_pattern(self):
         rejected = {
             'a shell': 'bash',
@@ -153,27 +167,52 @@ class Dispatch(unittest.TestCase):
                 self.assertFalse(os.path.exists(os.path.join(self.state, 'replication-status.json')))
 
 
+def change(**over):
+    base = {'table': 'userfeatures', 'key': {'uuid': 'u-1'}, 'id': 1, 'column': 'enablednd', 'before': 0, 'after': 1}
+    return {**base, **over}
+
+
 class UserSettings(unittest.TestCase):
-    def test_builds_one_transaction_of_allow_listed_updates(self):
-        sql = lib.build_user_settings_sql({
-            'userfeatures': [{'id': 1, 'enablednd': 1, 'destunc': "0611'22"}],
-            'callfiltermember': [{'id': 2, 'active': 0}],
-        })
+    def test_applies_the_copy_backs_changes_only_where_the_master_kept_the_old_value(self):
+        sql = lib.build_user_settings_sql({'version': 1, 'from': 'slave', 'active_since': 't', 'changes': [
+            change(column='destunc', before='', after="0611'22"),
+            {'table': 'callfiltermember', 'key': {'callfilterid': 1, 'type': 'user', 'typeval': '2'}, 'id': 7,
+             'column': 'active', 'before': 0, 'after': 1},
+            change(column='destbusy', before=None, after='12'),
+        ]})
         self.assertEqual(sql, 'BEGIN;\nSET LOCAL standard_conforming_strings = on;\n'
-                              'UPDATE public."callfiltermember" SET "active" = 0 WHERE id = 2;\n'
-                              'UPDATE public."userfeatures" SET "destunc" = \'0611\'\'22\', "enablednd" = 1 WHERE id = 1;\n'
+                              'UPDATE public."userfeatures" SET "destunc" = \'0611\'\'22\' '
+                              'WHERE "uuid" = \'u-1\' AND "destunc" IS NOT DISTINCT FROM \'\';\n'
+                              'UPDATE public."callfiltermember" SET "active" = 1 WHERE "callfilterid" = 1 '
+                              'AND "type" = \'user\' AND "typeval" = \'2\' AND "active" IS NOT DISTINCT FROM 0;\n'
+                              'UPDATE public."userfeatures" SET "destbusy" = \'12\' '
+                              'WHERE "uuid" = \'u-1\' AND "destbusy" IS NOT DISTINCT FROM NULL;\n'
                               'COMMIT;\n')
+
+    def test_an_empty_change_list_is_an_empty_transaction(self):
+        self.assertEqual(lib.build_user_settings_sql({'version': 1, 'changes': []}),
+                         'BEGIN;\nSET LOCAL standard_conforming_strings = on;\nCOMMIT;\n')
 
     def test_refuses_anything_not_allow_listed(self):
         for doc in [
-            [], {'usersip': [{'id': 1, 'secret': 'x'}]}, {'userfeatures': [{'id': 1, 'passwdclient': 'x'}]},
-            {'userfeatures': [{'enablednd': 1}]}, {'userfeatures': [{'id': '1; DROP TABLE x', 'enablednd': 1}]},
-            {'userfeatures': [{'id': 1, 'enablednd': '1'}]}, {'userfeatures': [{'id': 1, 'enablednd': True}]},
-            {'userfeatures': [{'id': 1, 'destunc': 'a\x00b'}]}, {'userfeatures': {'id': 1}},
+            [], {'changes': [change()]}, {'version': 2, 'changes': [change()]}, {'version': 1, 'changes': {}},
+            {'version': 1, 'changes': [change(table='usersip', column='secret', before='a', after='b')]},
+            {'version': 1, 'changes': [change(column='passwdclient', before='a', after='b')]},
+            {'version': 1, 'changes': [change(key={'id': 1})]},
+            {'version': 1, 'changes': [change(key={'uuid': 'u', 'id': 1})]},
+            {'version': 1, 'changes': [change(key={'uuid': 3})]},
+            {'version': 1, 'changes': [change(after='1')]}, {'version': 1, 'changes': [change(after=True)]},
+            {'version': 1, 'changes': [change(column='destunc', before='', after='a\x00b')]},
+            {'version': 1, 'changes': [{k: v for k, v in change().items() if k != 'before'}]},
+            {'version': 1, 'changes': ['UPDATE x']},
+            {'userfeatures': [{'id': 1, 'enablednd': 1}]},
         ]:
             with self.subTest(doc=doc):
                 with self.assertRaises(lib.Refusal):
                     lib.build_user_settings_sql(doc)
+
+    def test_counts_updated_rows_and_changes_the_master_overrode(self):
+        self.assertEqual(lib.count_updates('BEGIN\nSET\nUPDATE 1\nUPDATE 0\nUPDATE 1\nCOMMIT\n'), (2, 1))
 
 
 if __name__ == '__main__':
