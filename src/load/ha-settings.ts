@@ -14,6 +14,14 @@ export interface MonitorTimings {
   rounds_to_takeover: number;
   /** Seconds the master must answer again before it counts as back. */
   stable_period: number;
+  /** Seconds each probe waits for its answer (ping -W, SIP, ssh ConnectTimeout). */
+  probe_timeout: number;
+  /** Seconds between two probes of the master while the slave is in charge. */
+  active_probe_interval: number;
+  /** Seconds after a failback during which failed rounds do not count (the master starts its telephony). */
+  failback_grace: number;
+  /** Seconds a takeover waits for the HA lock before it goes on without it. */
+  lock_timeout: number;
 }
 
 export interface MonitorSettings extends MonitorTimings {
@@ -46,11 +54,23 @@ export interface HaSettings {
   actions: ActionSettings;
 }
 
+/** The one source of the profiles' numbers: cluster.json carries them all, so the monitor's own defaults never apply to a provisioned node. */
 export const MONITOR_PROFILES: Record<MonitorProfile, MonitorTimings> = {
-  default: { interval: 60, probes_per_round: 3, probe_spacing: 10, rounds_to_takeover: 1, stable_period: 120 },
+  default: {
+    interval: 60, probes_per_round: 3, probe_spacing: 10, rounds_to_takeover: 1, stable_period: 120,
+    probe_timeout: 2, active_probe_interval: 10, failback_grace: 120, lock_timeout: 60,
+  },
   // For the lab and tests: a takeover within seconds.
-  fast: { interval: 1, probes_per_round: 1, probe_spacing: 0, rounds_to_takeover: 3, stable_period: 10 },
+  fast: {
+    interval: 1, probes_per_round: 1, probe_spacing: 0, rounds_to_takeover: 3, stable_period: 10,
+    probe_timeout: 1, active_probe_interval: 2, failback_grace: 60, lock_timeout: 5,
+  },
 };
+
+const TIMING_KEYS: (keyof MonitorTimings)[] = [
+  'interval', 'probes_per_round', 'probe_spacing', 'rounds_to_takeover', 'stable_period',
+  'probe_timeout', 'active_probe_interval', 'failback_grace', 'lock_timeout',
+];
 
 export const DEFAULT_SIP_PORT = 5060;
 
@@ -112,7 +132,7 @@ export function normaliseHaSettings(raw: RawHaSettings | undefined): HaSettings 
   const monitor: MonitorSettings = {
     profile,
     ...MONITOR_PROFILES[profile],
-    ...pick(m, ['interval', 'probes_per_round', 'probe_spacing', 'rounds_to_takeover', 'stable_period']),
+    ...pick(m, TIMING_KEYS),
     sip_port: m.sip_port ?? DEFAULT_SIP_PORT,
   };
   if (m.witness !== undefined) monitor.witness = m.witness;
