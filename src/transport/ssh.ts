@@ -8,14 +8,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import type { Algorithms, AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import type { Algorithms, AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectError, UserError } from '../core/errors.js';
 import type { InventoryHost } from '../core/model.js';
 import type { CommandFact, Probe, Step, StepResult } from '../core/types.js';
 import { AgentClient } from './agent-client.js';
 import { agentArgv } from './agent-source.js';
 import { describeConnectFailure } from './connect-errors.js';
-import { checkHostKey, fingerprint, keyTypeOf, knownHostsName, knownKeyTypes, loadKnownHosts, recordHostKey } from './known-hosts.js';
+import { hostKeyVerifier } from './host-key-policy.js';
+import { knownHostsName, knownKeyTypes, loadKnownHosts } from './known-hosts.js';
 import { quoteArgv } from './shell.js';
 import { execArgvWithEnv, exitCode } from './exec-argv.js';
 import type { ConnectOptions, Connector, ExecOptions, FactValue, HostConnection } from './types.js';
@@ -29,7 +30,7 @@ const CLOSE_GRACE_MS = 5000;
 /** python3 itself can take seconds to start on a loaded node. */
 const AGENT_START_MIN_S = 30;
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
-const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
   'ssh-ed25519': ['ssh-ed25519'],
   'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
   'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
@@ -44,13 +45,14 @@ function algorithmsFor(knownTypes: string[]): Algorithms {
   return {
     kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
     cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'],
-    serverHostKey: [...new Set([...preferred, ...ALL_HOST_KEY_ALGORITHMS])] as Algorithms['serverHostKey'] & string[],
+    serverHostKey: [...new Set([...preferred, ...ALL_HOST_KEY_ALGORITHMS])],
   };
 }
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
+
 
 /** The inventory's identity file, or the runner's default keys, parsed; plus ssh-agent when there is one. */
 function authMethods(host: InventoryHost): AnyAuthMethod[] {
@@ -82,44 +84,11 @@ function authMethods(host: InventoryHost): AnyAuthMethod[] {
   return methods;
 }
 
-type HostKeyProblem = ConnectError;
-
-/** Verifies (and with acceptNew records) the server's key; remembers why it refused. */
-function hostKeyVerifier(host: InventoryHost, knownHostsPath: string, acceptNew: boolean, onProblem: (p: HostKeyProblem) => void) {
-  const name = knownHostsName(host.address, host.port);
-  return (blob: Buffer): boolean => {
-    const verdict = checkHostKey(loadKnownHosts(knownHostsPath), name, blob);
-    const offered = `${keyTypeOf(blob)} key ${fingerprint(blob)}`;
-    switch (verdict.status) {
-      case 'known':
-        return true;
-      case 'unknown':
-        if (acceptNew) {
-          recordHostKey(knownHostsPath, name, blob);
-          return true;
-        }
-        onProblem(new ConnectError(host.name, 'host-key-unknown', `host key not known: ${name} offers the ${offered}`,
-          `verify it out of band, then run again with --accept-new to record it in ${knownHostsPath}, or add the key there yourself`));
-        return false;
-      case 'revoked':
-        onProblem(new ConnectError(host.name, 'host-key-mismatch', `host key REVOKED: ${name} offers the ${offered}, marked @revoked in ${knownHostsPath}:${verdict.line}`,
-          'this key must not be trusted; find out why the host presents it'));
-        return false;
-      case 'mismatch':
-        onProblem(new ConnectError(host.name, 'host-key-mismatch',
-          `host key CHANGED: ${name} offers the ${offered}, but ${knownHostsPath}:${verdict.line} holds a different ${verdict.knownType} key`,
-          'someone may be intercepting the connection, or the host was reinstalled. If you know why it changed, remove the old line ' +
-            `(ssh-keygen -R '${name}' -f ${knownHostsPath}) and run again with --accept-new. --accept-new alone never replaces a changed key.`));
-        return false;
-    }
-  };
-}
-
 function openSsh(host: InventoryHost, options: ConnectOptions): Promise<SshClient> {
   const knownHostsPath = expandHome(host.knownHosts ?? '~/.ssh/known_hosts');
   const methods = authMethods(host);
   const timeoutS = host.connectTimeoutS;
-  let hostKeyProblem: HostKeyProblem | undefined;
+  let hostKeyProblem: ConnectError | undefined;
   let tcpConnected = false;
   const client = new Client();
   const config: ConnectConfig = {
