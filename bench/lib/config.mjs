@@ -55,6 +55,9 @@ export function renderAnsibleCfg({ forks, mitogen }) {
     `strategy = ${mitogen ? 'mitogen_linear' : 'linear'}`,
     ...(mitogen ? [`strategy_plugins = ${mitogenStrategyDir()}`] : []),
     'gathering = explicit',
+    // A ceiling only: on a loaded 2-core machine Mitogen's bootstrap of 10
+    // hosts at once overran the default 10 s and hosts were "unreachable".
+    'timeout = 60',
     // Off, as in the reference figures; the inventory still points ssh at the bench known_hosts, so nothing is written to ~/.ssh.
     'host_key_checking = False',
     'interpreter_python = /usr/bin/python3',
