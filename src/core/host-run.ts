@@ -15,7 +15,7 @@ import { findModule } from '../modules/index.js';
 import { InternalError, TaskError, UserError } from './errors.js';
 import { isUnknown, Unknown } from './unknown.js';
 import { taskVars } from './vars.js';
-import { decideItem, probesFor, type ItemDecision } from './task-plan.js';
+import { decideItem, evaluateWhen, probesFor, type ItemDecision } from './task-plan.js';
 import { viewChange } from './change-view.js';
 import { evaluateCondition, templateValue } from '../template/index.js';
 import { redact } from './secret.js';
@@ -124,6 +124,24 @@ export class HostRun {
     }
   }
 
+  /**
+   * Probes of a task whose arguments were unknown up front (they use a value
+   * an earlier task registered): fetched before the module decides, since
+   * plan() may read any fact its probes() listed. A task whose condition is
+   * false or not yet known asks nothing; errors surface in decideItem.
+   */
+  private async gatherLateProbes(module: Module, task: TaskSpec, vars: Vars): Promise<void> {
+    let probes: Probe[] | Unknown;
+    try {
+      if (evaluateWhen(task, vars) !== true) return;
+      probes = probesFor(module, task, this.o.host.name, this.o.play, vars);
+    } catch {
+      return;
+    }
+    if (isUnknown(probes)) return;
+    if (probes.some((p) => !this.o.model.has(p) || (this.o.mode === 'apply' && this.o.model.isUnknown(p)))) await this.ensureFacts(probes);
+  }
+
   private async ensureFacts(probes: Probe[]): Promise<void> {
     const missing = mergeProbes(probes).filter((p) => !this.o.model.has(p) || (this.o.mode !== 'plan' && this.o.model.isUnknown(p)));
     if (missing.length === 0) return;
@@ -220,6 +238,7 @@ export class HostRun {
 
   private async runItem(task: TaskSpec, module: Module, loop?: { name: string; item: unknown }): Promise<ItemOutcome> {
     const vars = this.varsFor(task, loop);
+    await this.gatherLateProbes(module, task, vars);
     let decision: ItemDecision = decideItem(module, task, this.o.host.name, this.o.play, vars, this.o.model);
     if (decision.kind === 'planned' || decision.kind === 'deferred') {
       // Facts a probe asked for may be missing (arguments known only now): fetch and decide again.

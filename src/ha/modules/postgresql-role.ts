@@ -52,7 +52,9 @@ export function roleStateQuery(role: string, parameters: string[]): string {
   const rel = (kind: string, body: string) =>
     `(SELECT COALESCE(json_agg(${body} ORDER BY c.relname), '[]'::json) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, e WHERE n.nspname = 'public' AND c.relkind = '${kind}')`;
   const params = parameters.length
-    ? `(SELECT COALESCE(json_agg(p), '[]'::json) FROM unnest(ARRAY[${parameters.map(literal).join(', ')}]) p, e WHERE e.ok AND has_parameter_privilege(${r}, p, 'SET'))`
+    ? // CASE, not AND: the planner may push a qual that only names p below the join with e, and
+      // has_parameter_privilege raises for a role that does not exist.
+      `(SELECT COALESCE(json_agg(p), '[]'::json) FROM unnest(ARRAY[${parameters.map(literal).join(', ')}]) p, e WHERE CASE WHEN e.ok THEN has_parameter_privilege(${r}, p, 'SET') ELSE false END)`
     : `'[]'::json`;
   return [
     `WITH e AS (SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${r}) AS ok)`,
