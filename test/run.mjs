@@ -1,16 +1,25 @@
 #!/usr/bin/env node
-// `npm test`: installs the Debian packages the suite needs, builds, type-checks,
-// runs the unit tests, then brings the lab up once and runs the integration
-// tests against it, printing the time each test file took. Ends with one
-// line "tests: N passed, N failed".
+// `npm test`: installs the Debian packages the suite needs, then runs, as
+// parallel as the lab allows:
+//
+//   1. at once: the type check, the unit tests, the integration tests that
+//      need no lab, and `lab up` (which builds the base image when it is not
+//      cached: the slow part on a fresh machine);
+//   2. the lab's own acceptance test, alone (it takes the lab down and up);
+//   3. at once: the tests that use the master/slave pair, one after the
+//      other, beside the tests that use the other nodes (cc, mds, edge);
+//   4. `lab down`.
+//
+// Each step's output is printed when it ends, with its time; the run ends
+// with one line "tests: N passed, N failed".
 //
 //   npm test                 everything
 //   npm test -- --unit       unit tests only (no root, no lab)
 //   npm test -- FILE…        only these test files
 
-import { spawnSync, spawn } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -21,26 +30,24 @@ const unitOnly = args.includes('--unit');
 const explicit = args.filter((a) => !a.startsWith('--'));
 
 // What the tests need on the runner machine; the lab installs its own.
-const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellcheck', 'python3', 'iproute2', 'nftables', 'iputils-ping', 'ansible'];
+const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellcheck', 'python3', 'iproute2', 'nftables', 'iputils-ping', 'ansible', 'postgresql', 'util-linux'];
 
-function log(line) {
-  process.stdout.write(`${line}\n`);
-}
+// Integration tests by what they need of the lab (file names under test/integration).
+const LAB_ALONE = ['lab.test.ts'];
+const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts', 'deployments.test.ts', 'maintenance.test.ts'];
 
-function run(cmd, argv, options = {}) {
-  const t0 = Date.now();
-  const r = spawnSync(cmd, argv, { stdio: 'inherit', ...options });
-  return { code: r.status ?? 1, seconds: (Date.now() - t0) / 1000 };
-}
+const log = (line) => process.stdout.write(`${line}\n`);
 
 function ensureDebianPackages() {
   if (process.getuid?.() !== 0) return;
-  const missing = DEBIAN_PACKAGES.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
+  const installed = (p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed');
+  const missing = DEBIAN_PACKAGES.filter((p) => !installed(p));
   if (missing.length === 0) return;
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['update', '-q'], { env }).code !== 0) process.exit(1);
-  if (run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env }).code !== 0) process.exit(1);
+  for (const argv of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...missing]]) {
+    if (spawnSync('apt-get', argv, { stdio: 'inherit', env }).status !== 0) process.exit(1);
+  }
 }
 
 function newestMtime(dir) {
@@ -65,83 +72,84 @@ function findTests(dir) {
   return out;
 }
 
-/** Runs node's test runner on files, echoing its output; returns counts parsed from its closing lines. */
-function runTests(files, { concurrency }) {
+/** Runs a command with its output buffered, printed as one block when it ends. */
+function step(label, cmd, argv, { countTests = false } = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-      process.stdout.write(d);
-    });
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
     child.on('close', (code) => {
-      const num = (label) => Number((text.match(new RegExp(`ℹ ${label} (\\d+)`)) ?? [])[1] ?? 0);
-      resolve({ code: code ?? 1, passed: num('pass'), failed: num('fail'), seconds: (Date.now() - t0) / 1000 });
+      const seconds = (Date.now() - t0) / 1000;
+      log(`\n===== ${label} (${seconds.toFixed(1)} s, exit ${code}) =====`);
+      process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      const num = (name) => Number((text.match(new RegExp(`ℹ ${name} (\\d+)`)) ?? [])[1] ?? 0);
+      const failed = countTests ? num('fail') + (code !== 0 && num('fail') === 0 ? 1 : 0) : 0;
+      resolve({ label, code: code ?? 1, seconds, passed: countTests ? num('pass') : 0, failed });
     });
   });
 }
 
-const totals = { passed: 0, failed: 0 };
-const timings = [];
-let exitCode = 0;
+const nodeTest = (label, files) =>
+  step(label, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { countTests: true });
+
+/** Runs test files one after the other. */
+async function sequence(files) {
+  const results = [];
+  for (const f of files) results.push(await nodeTest(f.replace(`${root}/`, ''), [f]));
+  return results;
+}
 
 ensureDebianPackages();
 
-const build = run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-timings.push(['typecheck', build.seconds]);
-if (build.code !== 0) {
-  log('type check failed');
-  exitCode = 1;
-}
-// `npm ci` has just built dist/ (the prepare script): rebuild only when a source is newer.
-if (newestMtime('src') > newestMtime('dist')) {
-  const compile = run('npx', ['tsc', '-p', 'tsconfig.build.json']);
-  timings.push(['build', compile.seconds]);
-  if (compile.code !== 0) process.exit(1);
-}
+const results = [];
+const record = (r) => results.push(...[r].flat());
+const lab = ['dist/cli/bin.js', 'lab'];
+
+if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']));
 
 const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
-const integrationFiles = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
+const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
+const alone = integration.filter((f) => LAB_ALONE.includes(basename(f)));
+const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
+const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
+const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f));
+const othersWithLab = others.filter(usesLab);
+const noLab = others.filter((f) => !usesLab(f));
+const needLab = alone.length + pair.length + othersWithLab.length > 0;
 
-if (unitFiles.length) {
-  const r = await runTests(unitFiles, { concurrency: 2 });
-  totals.passed += r.passed;
-  totals.failed += r.failed;
-  timings.push(['unit tests', r.seconds]);
-  if (r.code !== 0) exitCode = 1;
+function readFileText(f) {
+  return readFileSync(f, 'utf8');
 }
 
-if (integrationFiles.length) {
-  const lab = ['dist/cli/bin.js', 'lab'];
-  const up = run(process.execPath, [...lab, 'up', '--all-nodes']);
-  timings.push(['lab up (base build included when not cached)', up.seconds]);
-  if (up.code !== 0) {
-    log('the lab did not come up: integration tests not run');
-    exitCode = 1;
-    totals.failed += integrationFiles.length;
+let labUp = { code: 0 };
+await Promise.all([
+  explicit.length ? undefined : step('type check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']).then(record),
+  unitFiles.length ? nodeTest('unit tests', unitFiles).then(record) : undefined,
+  sequence(noLab).then(record),
+  needLab ? step('lab up (the base image is built when not cached)', process.execPath, [...lab, 'up', '--all-nodes']).then((r) => ((labUp = r), record(r))) : undefined,
+]);
+
+if (needLab) {
+  if (labUp.code !== 0) {
+    log('the lab did not come up: its integration tests were not run');
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length });
   } else {
     try {
-      // One file at a time: they share the lab.
-      for (const file of integrationFiles) {
-        const r = await runTests([file], { concurrency: 1 });
-        totals.passed += r.passed;
-        totals.failed += r.failed;
-        timings.push([relative(root, file), r.seconds]);
-        if (r.code !== 0) exitCode = 1;
-      }
+      record(await sequence(alone));
+      const [a, b] = await Promise.all([sequence(pair), sequence(othersWithLab)]);
+      record(a);
+      record(b);
     } finally {
-      const down = run(process.execPath, [...lab, 'down']);
-      timings.push(['lab down', down.seconds]);
+      record(await step('lab down', process.execPath, [...lab, 'down']));
     }
   }
 }
 
 log('\ntime per step:');
-for (const [what, s] of timings) log(`  ${s.toFixed(1).padStart(7)} s  ${what}`);
-if (totals.failed > 0) exitCode = 1;
-log(`\ntests: ${totals.passed} passed, ${totals.failed} failed`);
-process.exit(exitCode);
+for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.code === 0 ? '' : 'FAILED '}${r.label}`);
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0) + results.filter((r) => r.code !== 0 && !('passed' in r && r.passed + r.failed > 0)).length;
+log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(results.some((r) => r.code !== 0) || failed > 0 ? 1 : 0);
