@@ -3,28 +3,47 @@
 // keeps its old configuration). We record the owed handlers on the host
 // itself, so whichever workstation runs next fires them.
 
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { PlaySpec, Playbook } from './model.js';
 import type { HostConnection } from '../transport/types.js';
 import type { FactsModel } from '../facts/model.js';
 
-export const PENDING_HANDLERS_PATH = '/var/lib/xivo-ha/pending-handlers.json';
+export const STATE_DIR = '/var/lib/xivo-ha';
+
+/**
+ * Where xivo-ha keeps its state on a host: /var/lib/xivo-ha, or the host
+ * variable `xivo_ha_state_dir` (several simulated hosts on one machine, as in
+ * the benchmark, each need their own). `xivo_ha_lock_path` alone implies its
+ * directory.
+ */
+export function stateDirOf(vars: Record<string, unknown>): string {
+  if (typeof vars.xivo_ha_state_dir === 'string') return vars.xivo_ha_state_dir;
+  if (typeof vars.xivo_ha_lock_path === 'string') return dirname(vars.xivo_ha_lock_path);
+  return STATE_DIR;
+}
+
+export function lockPathOf(vars: Record<string, unknown>): string {
+  return typeof vars.xivo_ha_lock_path === 'string' ? vars.xivo_ha_lock_path : `${stateDirOf(vars)}/lock`;
+}
 
 type Owed = Record<string, string[]>;
 
 export class PendingHandlers {
   private readonly byHost = new Map<string, Owed>();
+  private readonly stateDirs = new Map<string, string>();
 
   static key(playbook: Playbook, play: PlaySpec): string {
     return `${basename(playbook.path)}#${play.name}`;
   }
 
   /** Reads what the host owes; the file probe also seeds the facts model. */
-  async load(conn: HostConnection, model: FactsModel): Promise<void> {
-    const probe = { kind: 'file' as const, path: PENDING_HANDLERS_PATH, content: true };
+  async load(conn: HostConnection, model: FactsModel, stateDir = STATE_DIR): Promise<void> {
+    this.stateDirs.set(conn.host, stateDir);
+    const path = `${stateDir}/pending-handlers.json`;
+    const probe = { kind: 'file' as const, path, content: true };
     const facts = await conn.probe([probe]);
     model.addFacts(facts);
-    const fact = model.file(PENDING_HANDLERS_PATH);
+    const fact = model.file(path);
     let owed: Owed = {};
     if (fact.exists && fact.content) {
       try {
@@ -48,12 +67,14 @@ export class PendingHandlers {
     else delete owed[key];
     if (before === JSON.stringify(owed[key] ?? [])) return;
     this.byHost.set(host, owed);
+    const dir = this.stateDirs.get(host) ?? STATE_DIR;
+    const path = `${dir}/pending-handlers.json`;
     const steps =
       Object.keys(owed).length === 0
-        ? [{ kind: 'remove' as const, path: PENDING_HANDLERS_PATH }]
+        ? [{ kind: 'remove' as const, path }]
         : [
-            { kind: 'mkdir' as const, path: '/var/lib/xivo-ha', mode: 0o700 },
-            { kind: 'put' as const, path: PENDING_HANDLERS_PATH, content: Buffer.from(JSON.stringify(owed, null, 2) + '\n'), mode: 0o600 },
+            { kind: 'mkdir' as const, path: dir, mode: 0o700 },
+            { kind: 'put' as const, path, content: Buffer.from(JSON.stringify(owed, null, 2) + '\n'), mode: 0o600 },
           ];
     await conn.apply(steps);
   }

@@ -13,7 +13,7 @@ import { FactsModel } from '../facts/model.js';
 import { selectHosts } from '../load/host-pattern.js';
 import { HostRun, describeError, type RunMode } from './host-run.js';
 import { playVars } from './vars.js';
-import { PendingHandlers } from './pending-handlers.js';
+import { PendingHandlers, lockPathOf, stateDirOf } from './pending-handlers.js';
 import { mapLimit } from './concurrency.js';
 
 export interface RunRequest {
@@ -69,8 +69,8 @@ export async function runPlaybooks(req: RunRequest): Promise<RunResult> {
         connections.set(name, conn);
         models.set(name, new FactsModel(new Map()));
         req.emit({ type: 'host_connected', host: name, duration_ms: Date.now() - t0 });
-        if (req.command === 'apply') await conn.lock(lockHolder());
-        await pending.load(conn, models.get(name)!);
+        if (req.command === 'apply') await conn.lock(lockHolder(), lockPathOf(host.vars));
+        await pending.load(conn, models.get(name)!, stateDirOf(host.vars));
       } catch (err) {
         const t = totals.get(name)!;
         t.broken = true;

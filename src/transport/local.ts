@@ -61,8 +61,8 @@ export class LocalConnection implements HostConnection {
     return this.#agent.apply(steps, this.#options.commandTimeoutMs);
   }
 
-  lock(holder: string): Promise<void> {
-    return this.#agent.lock(holder, this.#options.lockPath ?? DEFAULT_LOCK_PATH);
+  lock(holder: string, path?: string): Promise<void> {
+    return this.#agent.lock(holder, path ?? this.#options.lockPath ?? DEFAULT_LOCK_PATH);
   }
 
   exec(argv: string[], options: ExecOptions = {}): Promise<CommandFact> {

@@ -163,8 +163,8 @@ export class SshConnection implements HostConnection {
     return this.agent.apply(steps, this.options.commandTimeoutMs);
   }
 
-  lock(holder: string): Promise<void> {
-    return this.agent.lock(holder);
+  lock(holder: string, path?: string): Promise<void> {
+    return this.agent.lock(holder, path);
   }
 
   async exec(argv: string[], options: ExecOptions = {}): Promise<CommandFact> {

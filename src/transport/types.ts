@@ -20,8 +20,8 @@ export interface HostConnection {
   apply(steps: Step[]): Promise<StepResult[]>;
   /** A one-off command outside the agent (e.g. the agent cannot start). */
   exec(argv: string[], options?: ExecOptions): Promise<CommandFact>;
-  /** Takes the node's run lock (/var/lib/xivo-ha/lock); throws LockError naming the holder. */
-  lock(holder: string): Promise<void>;
+  /** Takes the node's run lock (default /var/lib/xivo-ha/lock); throws LockError naming the holder. */
+  lock(holder: string, path?: string): Promise<void>;
   close(): Promise<void>;
 }
 

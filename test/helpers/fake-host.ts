@@ -150,7 +150,10 @@ export class FakeHost implements HostConnection {
     return this.onExec(argv, this);
   }
 
-  async lock(holder: string): Promise<void> {
+  lockPath?: string;
+
+  async lock(holder: string, path = '/var/lib/xivo-ha/lock'): Promise<void> {
+    this.lockPath = path;
     if (this.lockedBy && this.lockedBy !== holder) throw new LockError(`${this.host}: locked by ${this.lockedBy}`);
     this.lockedBy = holder;
     this.holdsLock = true;

@@ -183,3 +183,17 @@ test('refuses a host whose run lock is held, naming the holder', async () => {
   assert.ok(failed && failed.type === 'host_failed' && failed.message.includes('ops@desk pid 42'));
   assert.equal(a.readFile('/x'), undefined);
 });
+
+test('keeps its lock and owed handlers in the host\'s own state directory when one is set', async () => {
+  const a = new FakeHost('a', (argv) => ({ rc: argv[0] === 'fail' ? 1 : 0, stdout: '', stderr: '' }));
+  const pb = playbook(
+    play([task('config', 'copy', { dest: '/tmp/svc.conf', content: 'v2' }, { notify: ['restart'] }), task('breaks', 'command', { argv: ['fail'] })], {
+      handlers: [handler('restart', 'command', { argv: ['restart'] })],
+    }),
+  );
+  const h = harness(inventory({ a: { xivo_ha_state_dir: '/tmp/state-a' } }), pb, [a]);
+  assert.equal(await h.run('apply'), 3);
+  assert.equal(a.lockPath, '/tmp/state-a/lock');
+  assert.match(a.readFile('/tmp/state-a/pending-handlers.json') ?? '', /restart/);
+  assert.equal(a.readFile('/var/lib/xivo-ha/pending-handlers.json'), undefined);
+});
