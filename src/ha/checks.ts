@@ -41,6 +41,8 @@ export interface Check {
 export const MAX_EXPIRY_S = 300;
 export const PROVD_PLUGINS_DIR = '/var/lib/xivo-provd/plugins';
 export const XIVO_VERSION_FILE = '/usr/share/xivo/XIVO-VERSION';
+/** The peer's host key, written by the playbook: the node programs check it the same way. */
+export const NODE_KNOWN_HOSTS = '/etc/xivo-ha/known_hosts';
 
 async function run(conn: HostConnection, argv: string[]): Promise<CommandFact> {
   const facts = await conn.probe([{ kind: 'command', argv }]);
@@ -177,7 +179,7 @@ export const checks: Check[] = [
     description: 'the master\'s replication key is accepted by the slave (restricted command)',
     async run(ctx) {
       const out = await run(connOf(ctx, ctx.master), [
-        'ssh', '-i', '/root/.ssh/xivo_ha_replication', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'StrictHostKeyChecking=accept-new',
+        'ssh', '-i', '/root/.ssh/xivo_ha_replication', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${NODE_KNOWN_HOSTS}`,
         `root@${ctx.slave.address}`, 'status',
       ]);
       if (out.rc === 0) return { ok: true, message: `the slave answers the replication key's status command` };

@@ -6,6 +6,7 @@ import { ExitCode } from '../../core/events.js';
 import { connectSsh } from '../../transport/ssh.js';
 import { loadInputs, parseExtraVars } from '../load-inputs.js';
 import { createEmitter } from '../output.js';
+import { runBeforeApplyChecks } from '../../ha/before-apply.js';
 
 interface RunFlags {
   inventory: string;
@@ -18,6 +19,7 @@ interface RunFlags {
   color?: boolean;
   verbose?: boolean;
   detailedExitcode?: boolean;
+  skipCheck?: string[];
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,6 +58,7 @@ export function registerRunCommands(program: Command): void {
 
   addRunOptions(program.command('apply').description('change what differs, then check that the hosts converged'))
     .argument('[playbooks...]')
+    .option('--skip-check <name>', 'provision although this prerequisite check fails (repeatable; announced loudly)', collect, [])
     .action(async (playbooks: string[], flags: RunFlags) => {
       process.exitCode = await execute('apply', playbooks, flags);
     });
@@ -64,6 +67,13 @@ export function registerRunCommands(program: Command): void {
 async function execute(command: 'plan' | 'apply', playbooks: string[], flags: RunFlags): Promise<number> {
   const extraVars = parseExtraVars(flags.extraVars);
   const { inventory, playbooks: loaded } = loadInputs(flags.inventory, playbooks, extraVars);
+  const emit = createEmitter(flags);
+  const connectOptions = { acceptNew: Boolean(flags.acceptNew), become: false };
+  if (command === 'apply') {
+    // Prerequisites first (src/ha/before-apply.ts): a failed one refuses the whole apply before any write.
+    const before = await runBeforeApplyChecks(inventory, connectSsh, connectOptions, flags.skipCheck ?? [], emit);
+    if (!before.ok) return ExitCode.error;
+  }
   const result = await runPlaybooks({
     command,
     inventory,
@@ -73,8 +83,8 @@ async function execute(command: 'plan' | 'apply', playbooks: string[], flags: Ru
     ...(flags.forks ? { forks: Number(flags.forks) } : {}),
     extraVars,
     connect: connectSsh,
-    connectOptions: { acceptNew: Boolean(flags.acceptNew), become: false },
-    emit: createEmitter(flags),
+    connectOptions,
+    emit,
   });
   return result.exitCode;
 }
