@@ -29,7 +29,7 @@ export function loadInputs(inventoryPath: string, playbookPaths: string[], extra
     if (!inventory.cluster) {
       throw new ConfigError([{ severity: 'error', code: 'cli.playbook-required', message: 'a plain Ansible inventory needs a playbook argument' }]);
     }
-    paths = [defaultPlaybook(inventory.cluster.deployment)];
+    paths = [defaultPlaybook(inventory.cluster.deployment, inventory.cluster.ha['enabled'] !== false)];
   }
   const diagnostics: Diagnostic[] = [];
   const playbooks: Playbook[] = [];

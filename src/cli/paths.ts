@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const playbooksDir = join(packageRoot, 'playbooks');
 
-export function defaultPlaybook(deployment: string): string {
-  return join(playbooksDir, `${deployment}.yml`);
+/** The playbook shipped for a deployment; with HA disabled, the one that removes what xivo-ha installed. */
+export function defaultPlaybook(deployment: string, haEnabled = true): string {
+  return join(playbooksDir, haEnabled ? `${deployment}.yml` : `${deployment}-disable.yml`);
 }
