@@ -7,7 +7,7 @@
 // the host before anything is written.
 
 import type { InventoryHost, PlaySpec, TaskSpec, Vars } from './model.js';
-import type { Module, Probe, StepResult } from './types.js';
+import type { Module, Probe, Step, StepResult } from './types.js';
 import type { HostConnection } from '../transport/types.js';
 import type { RunEvent, TaskStatus, ChangeView } from './events.js';
 import { FactsModel, mergeProbes } from '../facts/model.js';
@@ -266,7 +266,7 @@ export class HostRun {
     let stepResults: StepResult[] = [];
     if (this.o.mode === 'apply') {
       for (const change of changes) {
-        const results = await this.o.conn.apply(change.steps);
+        const results = await this.o.conn.apply(withTaskTimeout(change.steps, task.timeoutS));
         stepResults = stepResults.concat(results);
         const bad = results.find((r) => !r.ok);
         if (bad || results.length < change.steps.length) {
@@ -359,6 +359,12 @@ export class HostRun {
         break;
     }
   }
+}
+
+/** Ansible's task `timeout`: every command the task runs gets it, unless the module set its own. */
+function withTaskTimeout(steps: Step[], timeoutS: number | undefined): Step[] {
+  if (timeoutS === undefined) return steps;
+  return steps.map((s) => (s.kind === 'exec' && s.timeoutMs === undefined ? { ...s, timeoutMs: timeoutS * 1000 } : s));
 }
 
 function isLiteralFalse(expr: string): boolean {

@@ -72,6 +72,8 @@ export interface TaskSpec {
   changedWhen?: string[];
   failedWhen?: string[];
   ignoreErrors: boolean;
+  /** Ansible's `timeout`: seconds a command the task runs may take before it is killed and the task fails. */
+  timeoutS?: number;
   vars: Vars;
   position: SourcePosition;
 }

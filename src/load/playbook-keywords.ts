@@ -54,6 +54,7 @@ export const TASK_KEYWORDS: ReadonlySet<string> = new Set([
   'ignore_errors',
   'vars',
   'args',
+  'timeout',
 ]);
 
 export const HANDLER_KEYWORDS: ReadonlySet<string> = new Set([...TASK_KEYWORDS, 'listen']);
@@ -97,7 +98,6 @@ export const UNSUPPORTED_TASK_KEYWORDS: ReadonlySet<string> = new Set([
   'diff',
   'any_errors_fatal',
   'throttle',
-  'timeout',
   'module_defaults',
   'collections',
   'connection',

@@ -125,6 +125,7 @@ function buildEntry(raw: Record<string, unknown>, path: PathSegment[], ctx: Task
   const becomeUser = (raw['become_user'] as string | undefined) ?? ctx.playBecomeUser;
   if (becomeUser !== undefined) spec.becomeUser = becomeUser;
   if (typeof raw['register'] === 'string') spec.register = raw['register'];
+  if (typeof raw['timeout'] === 'number') spec.timeoutS = raw['timeout'];
   const changedWhen = conditions(raw['changed_when']);
   if (changedWhen) spec.changedWhen = changedWhen;
   const failedWhen = conditions(raw['failed_when']);
