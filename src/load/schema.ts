@@ -1,42 +1,89 @@
 // JSON Schema validation with ONE shared Ajv instance (compiling is the
 // expensive part, so validators are cached per schema object), and the
 // translation of ajv's errors into located, readable diagnostics.
+//
+// Compiling costs about a third of a second per start, so the build
+// precompiles every schema we ship (src/build/precompile-schemas.ts) into
+// validators.generated.cjs beside this file. Those are used when present and
+// built from the very same schema text; anything else (running from the
+// sources under tsx, a schema edited since the build, a test's fake module)
+// is compiled here, lazily, with the same options.
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostics, PathSegment } from './diagnostics.js';
 import { positionOf, type YamlSource } from './yaml-source.js';
 import { didYouMean } from './suggest.js';
+import { GENERATED_VALIDATORS_FILE, schemaDefinitionKey, schemaObjectKey, type PrecompiledValidators } from './validators/keys.js';
 
 // strict: false because module argument schemas come from other files and
 // may carry annotations ajv does not know; our own schemas are checked by the
-// drift test.
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+// drift test. The build uses these same options.
+export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true } as const;
+
+const require = createRequire(import.meta.url);
+let runtimeAjv: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+
+function ajv(): Ajv2020 {
+  if (!runtimeAjv) {
+    const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    runtimeAjv = new AjvClass(AJV_OPTIONS);
+  }
+  return runtimeAjv;
+}
+
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+
+/**
+ * The build's validators, or null when there are none. XIVO_HA_VALIDATORS
+ * names another generated file (the tests run the loader through one).
+ */
+function precompiledValidators(): Record<string, ValidateFunction> | null {
+  if (precompiled === undefined) {
+    const path = process.env['XIVO_HA_VALIDATORS'] || fileURLToPath(new URL(`./${GENERATED_VALIDATORS_FILE}`, import.meta.url));
+    try {
+      precompiled = (require(path) as PrecompiledValidators).validators as Record<string, ValidateFunction>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      precompiled = null;
+    }
+  }
+  return precompiled;
+}
 
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    v = precompiledValidators()?.[schemaObjectKey(schema)] ?? ajv().compile(schema);
     compiled.set(schema, v);
   }
   return v;
 }
 
 const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const schemaTexts = new Map<string, string>();
 const schemaIds = new Map<string, string>();
 
 /** The validator of a `$defs` entry of a committed schema, e.g. ('inventory.schema.json', 'xivoInventory'). */
 export function schemaDefinition(file: string, definition: string): ValidateFunction {
+  let text = schemaTexts.get(file);
+  if (text === undefined) {
+    text = readFileSync(schemaDir + file, 'utf8');
+    schemaTexts.set(file, text);
+  }
+  const built = precompiledValidators()?.[schemaDefinitionKey(file, text, definition)];
+  if (built) return built;
   let id = schemaIds.get(file);
   if (id === undefined) {
-    const schema = loadSchemaFile(file);
+    const schema = JSON.parse(text) as Record<string, unknown>;
     id = schema['$id'] as string;
-    ajv.addSchema(schema);
+    ajv().addSchema(schema);
     schemaIds.set(file, id);
   }
-  const v = ajv.getSchema(`${id}#/$defs/${definition}`);
+  const v = ajv().getSchema(`${id}#/$defs/${definition}`);
   if (!v) throw new Error(`schema ${file} has no $defs/${definition}`);
   return v;
 }
