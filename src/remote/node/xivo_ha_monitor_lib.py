@@ -59,7 +59,15 @@ PATH_DEFAULTS: dict[str, str] = {
     "paused_file": f"{STATE_DIR}/paused.json",
     "ha_lock": f"{STATE_DIR}/ha.lock",
     "copyback_result": f"{STATE_DIR}/copyback-result.json",
+    # Manual failover/failback: `xivo-ha-monitor request` writes the request,
+    # the daemon takes it (rename: exactly one side wins a give-up race),
+    # performs it and writes the result.
+    "request_file": f"{STATE_DIR}/monitor-request.json",
+    "request_result": f"{STATE_DIR}/monitor-request-result.json",
 }
+REQUEST_ACTIONS = ("takeover", "failback")
+# Sleeps are cut in slices this long so a manual request waits no longer.
+REQUEST_POLL = 0.25
 SSH_DEFAULTS: dict[str, Any] = {
     "user": "root",
     "failback_key": "/root/.ssh/xivo_ha_failback",
@@ -508,6 +516,22 @@ class Monitor:
     def paused(self) -> bool:
         return os.path.exists(self.config.paths["paused_file"])
 
+    def request_waiting(self) -> bool:
+        return os.path.exists(self.config.paths["request_file"])
+
+    def wait(self, seconds: float) -> bool:
+        """Sleeps, but returns early (True) when a manual request arrives: a
+        planned switch must not wait for the next round of the default
+        profile's 60 s."""
+        end = self.clock.monotonic() + seconds
+        while True:
+            if self.request_waiting():
+                return True
+            remaining = end - self.clock.monotonic()
+            if remaining <= 0:
+                return False
+            self.clock.sleep(min(REQUEST_POLL, remaining))
+
     def start(self) -> None:
         """Start rule: stay active only when the saved state says the slave
         was in charge AND its telephony still runs (the monitor restarted
@@ -540,6 +564,9 @@ class Monitor:
         for key in ("copyback", "failed_actions", "last_actions"):
             if key in saved:
                 self.state[key] = saved[key]
+        if was_in_charge and running and isinstance(saved.get("manual"), dict):
+            # A restart must not turn a held maintenance switch into an automatic one.
+            self.state["manual"] = saved["manual"]
         counters = saved.get("counters")
         if isinstance(counters, dict):
             for key in ("takeovers", "failbacks"):
@@ -566,6 +593,7 @@ class Monitor:
             self.state["active_since"] = self.state.get("active_since") or iso(now)
         if to == STANDBY:
             self.state["active_since"] = None
+            self.state.pop("manual", None)
         self.state["counters"]["healthy_since"] = None
         self.state["history"] = [*self.state["history"], {"at": iso(now), "from": before, "to": to, "reason": reason}][-HISTORY_LENGTH:]
         log(f"{iso(now)} {before or '(start)'} -> {to}: {reason}")
@@ -584,6 +612,9 @@ class Monitor:
 
     def tick(self) -> None:
         self.state["paused"] = self.paused()
+        if self.request_waiting():
+            self.handle_request()
+            return
         if self.state["state"] == STANDBY:
             self.standby_round()
         else:
@@ -600,8 +631,8 @@ class Monitor:
         kinds = sorted({down_probe, "icmp"})
         alive = False
         for attempt in range(int(self.m["probes_per_round"])):
-            if attempt > 0:
-                self.clock.sleep(float(self.m["probe_spacing"]))
+            if attempt > 0 and self.wait(float(self.m["probe_spacing"])):
+                return  # a manual request: this round is not counted
             if self.probe(kinds).ok(down_probe):
                 alive = True
                 break
@@ -618,7 +649,7 @@ class Monitor:
             self.consider_takeover()
         else:
             self.save(durable=False)
-        self.clock.sleep(started + float(self.m["interval"]) - self.clock.monotonic())
+        self.wait(started + float(self.m["interval"]) - self.clock.monotonic())
 
     def consider_takeover(self) -> None:
         rounds = self.state["counters"]["failed_rounds"]
@@ -653,7 +684,13 @@ class Monitor:
             healthy_for = self.clock.now() - counters["healthy_since"]
             if healthy_for >= float(self.m["stable_period"]):
                 reason = f"master {self.config.master} passed {', '.join(ready)} for {healthy_for:.0f} s"
-                if self.paused():
+                manual = self.state.get("manual")
+                if isinstance(manual, dict):
+                    # The master is held on purpose (maintenance): only
+                    # `xivo-ha failback` ends a manual failover.
+                    self.note("pending", f"would fail back: {reason}; held by the manual failover by "
+                                         f"{manual.get('by', '?')} until `xivo-ha failback`")
+                elif self.paused():
                     self.note("pending", f"would fail back: {reason} (paused)")
                 else:
                     self.state.pop("pending", None)
@@ -662,7 +699,7 @@ class Monitor:
         else:
             counters["healthy_since"] = None
         self.save(durable=False)
-        self.clock.sleep(started + float(self.m["active_probe_interval"]) - self.clock.monotonic())
+        self.wait(started + float(self.m["active_probe_interval"]) - self.clock.monotonic())
 
     # ---- transitions with actions
 
@@ -681,11 +718,12 @@ class Monitor:
             self.run_phase("after_takeover")
             self.save()
 
-    def failback(self, reason: str) -> None:
+    def failback(self, reason: str) -> bool:
+        """False when postponed because the HA lock is busy."""
         with ha_lock(self.config.paths["ha_lock"], float(self.m["lock_timeout"]), self.clock) as locked:
             if not locked:
                 log(f"{iso(self.clock.now())} failback postponed: the HA lock is busy")
-                return
+                return False
             self.state["last_actions"] = []
             self.state["failed_actions"] = []
             self.transition(FAILING_BACK, reason)
@@ -699,6 +737,63 @@ class Monitor:
             self.transition(STANDBY, "failback done: the master resumes telephony")
             self.run_phase("after_failback")
             self.save()
+            return True
+
+    # ---- manual requests (xivo-ha failover / failback)
+
+    def take_request(self) -> dict[str, Any] | None:
+        """The waiting request, now ours; None when the client gave up first."""
+        path = self.config.paths["request_file"]
+        taken = path + ".taken"
+        try:
+            os.replace(path, taken)
+        except FileNotFoundError:
+            return None
+        request = read_json(taken)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(taken)
+        return request if isinstance(request, dict) else {}
+
+    def handle_request(self) -> None:
+        request = self.take_request()
+        if request is None:
+            return
+        action, by = request.get("action"), str(request.get("by") or "unknown")
+        log(f"{iso(self.clock.now())} manual request: {action} by {by}")
+        ok, message = self.perform_request(action, by)
+        log(f"{iso(self.clock.now())} manual {action}: {'done' if ok else 'refused or failed'}: {message}")
+        write_json_atomically(self.config.paths["request_result"], {
+            "id": request.get("id"), "action": action, "by": by, "ok": ok, "message": message,
+            "state": self.state.get("state"), "at": iso(self.clock.now()),
+            "failed_actions": self.state.get("failed_actions", []),
+        })
+
+    def perform_request(self, action: Any, by: str) -> tuple[bool, str]:
+        state = self.state.get("state")
+        if action not in REQUEST_ACTIONS:
+            return False, f"unknown request {action!r} (known: {', '.join(REQUEST_ACTIONS)})"
+        if self.paused():
+            return False, f"the monitor is paused ({self.config.paths['paused_file']}): run `xivo-ha resume` first"
+        if action == "takeover":
+            if state != STANDBY:
+                return False, f"this slave is {state}, not standby: nothing to take over"
+            self.state["manual"] = {"by": by, "at": iso(self.clock.now())}
+            self.takeover(f"manual failover by {by}")
+            return self.actions_outcome("takeover")
+        if state != ACTIVE:
+            return False, f"this slave is {state}, not active: nothing to fail back"
+        if not self.probe(["icmp"]).ok("icmp"):
+            return False, f"the master {self.config.master} does not answer ping: it cannot resume telephony"
+        if not self.failback(f"manual failback by {by}"):
+            return False, f"the HA lock {self.config.paths['ha_lock']} stayed busy for {self.m['lock_timeout']} s (a replication?): try again"
+        return self.actions_outcome("failback")
+
+    def actions_outcome(self, what: str) -> tuple[bool, str]:
+        failed = self.state.get("failed_actions") or []
+        if failed:
+            names = "; ".join(f"{' '.join(a['argv'])} (rc {a['rc']})" for a in failed)
+            return False, f"{what} done with failed actions: {names}"
+        return True, f"{what} done: this slave is now {self.state.get('state')}"
 
     def run_phase(self, phase: str) -> None:
         for argv in self.config.actions[phase]:
@@ -725,7 +820,69 @@ class Monitor:
         self.save()
 
 
+def send_request(config: Config, action: str, by: str, timeout: float,
+                 pickup_timeout: float, clock: Any = None) -> tuple[int, dict[str, Any]]:
+    """Asks the running daemon to perform a manual transition and waits for
+    its result. Exit codes: 0 done, 1 refused or failed, 3 the daemon did not
+    take the request (not running?) or gave no result in time."""
+    clock = clock or RealClock()
+    paths = config.paths
+    request_id = secrets.token_hex(8)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(paths["request_result"])
+    write_json_atomically(paths["request_file"], {"id": request_id, "action": action, "by": by, "at": iso(clock.now())})
+    started = clock.monotonic()
+    taken = False
+    while True:
+        result = read_json(paths["request_result"])
+        if isinstance(result, dict) and result.get("id") == request_id:
+            return (0 if result.get("ok") else 1), result
+        waited = clock.monotonic() - started
+        if not taken and os.path.exists(paths["request_file"]):
+            if waited >= pickup_timeout:
+                try:
+                    os.unlink(paths["request_file"])
+                except FileNotFoundError:
+                    taken = True  # the daemon took it at the last moment
+                else:
+                    return 3, {"id": request_id, "action": action, "ok": False,
+                               "message": f"the monitor did not take the request within {pickup_timeout:g} s: is xivo-ha-monitor.service running?"}
+        else:
+            taken = True
+        if waited >= timeout:
+            return 3, {"id": request_id, "action": action, "ok": False,
+                       "message": f"the monitor took the request but gave no result within {timeout:g} s (journalctl -u xivo-ha-monitor)"}
+        clock.sleep(REQUEST_POLL)
+
+
+def request_main(args: list[str]) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="xivo-ha-monitor request",
+                                     description="ask the running monitor for a manual takeover or failback")
+    parser.add_argument("action", choices=REQUEST_ACTIONS)
+    parser.add_argument("config", nargs="?")
+    parser.add_argument("--by", default=os.environ.get("SUDO_USER") or os.environ.get("USER") or "root")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds to wait for the result")
+    parser.add_argument("--pickup-timeout", type=float, default=30.0)
+    ns = parser.parse_args(args)
+    try:
+        config = load_config(config_path(ns.config))
+    except ConfigError as e:
+        print(f"xivo-ha-monitor: {e}", file=sys.stderr)
+        return 2
+    phases = ("takeover", "after_takeover") if ns.action == "takeover" else ("before_failback", "failback", "after_failback")
+    commands = sum(len(config.actions[p]) for p in phases)
+    m = config.monitor
+    bound = ns.timeout if ns.timeout is not None else (
+        float(m["lock_timeout"]) + 30 + commands * (int(m["action_retries"]) + 1) * (float(m["action_timeout"]) + float(m["action_retry_delay"])))
+    rc, result = send_request(config, ns.action, ns.by, bound, ns.pickup_timeout)
+    print(json.dumps(result, sort_keys=True), flush=True)
+    return rc
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) > 1 and argv[1] == "request":
+        return request_main(argv[2:])
     path = config_path(argv[1] if len(argv) > 1 else None)
     try:
         config = load_config(path)

@@ -98,6 +98,8 @@ def make_config(tmp: str, monitor: dict[str, Any] | None = None,
             "paused_file": os.path.join(tmp, "paused.json"),
             "ha_lock": os.path.join(tmp, "ha.lock"),
             "copyback_result": os.path.join(tmp, "copyback-result.json"),
+            "request_file": os.path.join(tmp, "monitor-request.json"),
+            "request_result": os.path.join(tmp, "monitor-request-result.json"),
         },
     }
     path = os.path.join(tmp, "cluster.json")
