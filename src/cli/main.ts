@@ -11,7 +11,9 @@ import { registerCheckCommand } from './commands/check.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerUnlockCommand } from './commands/unlock.js';
 import { registerReplicateCommand } from './commands/replicate.js';
+import { registerFailoverCommands } from './commands/failover.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -31,7 +33,9 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerVerifyCommand(program);
   registerStatusCommand(program);
+  registerUnlockCommand(program);
   registerReplicateCommand(program);
+  registerFailoverCommands(program);
   registerLabCommand(program);
   registerDemoCommand(program);
   return program;

@@ -1,0 +1,186 @@
+// xivo-ha unlock: who holds the run lock on each host, and with --force, end
+// the holding agent so the lock goes.
+//
+// The run lock is an flock held by the agent of a running apply: the kernel
+// releases it the moment that agent exits, so a lock file can never be stale
+// (docs/guarantees.md). What can outlive its run is the agent itself: its
+// runner vanished without closing TCP, or it is still waiting for a command
+// the dead run started. --force ends that agent (and the commands it
+// started); nothing else on the node is touched.
+
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { hostname, userInfo } from 'node:os';
+import { loadInventory } from '../../load/index.js';
+import { selectHosts } from '../../load/host-pattern.js';
+import { connectSsh } from '../../transport/ssh.js';
+import type { Connector, HostConnection } from '../../transport/types.js';
+import type { InventoryHost } from '../../core/model.js';
+import type { RunEvent } from '../../core/events.js';
+import { ExitCode } from '../../core/events.js';
+import { ConnectError, LockError } from '../../core/errors.js';
+import { lockPathOf } from '../../core/pending-handlers.js';
+import { describeError } from '../../core/host-run.js';
+import { createEmitter } from '../output.js';
+
+interface UnlockFlags {
+  inventory: string;
+  limit?: string;
+  force?: boolean;
+  acceptNew?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** What the lock file says about its holder (written by the agent when it took the lock). */
+export interface LockHolder {
+  holder?: string;
+  pid?: number;
+  user?: string;
+  ssh_client?: string | null;
+  since?: string;
+}
+
+export type UnlockOutcome = 'free' | 'locked' | 'broken' | 'failed';
+
+/**
+ * Ends the agent `pid` holding the lock, after checking it is one (a pid
+ * can be reused), then the process groups of the commands it started (each
+ * runs in its own session, see docs/agent.md), found before the agent dies
+ * and they are re-parented. Prints gone, not-agent or killed.
+ */
+export const KILL_AGENT_SCRIPT = `
+import os, signal, sys
+pid = int(sys.argv[1])
+try:
+    cmdline = open('/proc/%d/cmdline' % pid, 'rb').read()
+except OSError:
+    print('gone'); sys.exit(0)
+if b'xivo-ha-agent' not in cmdline:
+    print('not-agent'); sys.exit(0)
+children = []
+for entry in os.listdir('/proc'):
+    if not entry.isdigit():
+        continue
+    try:
+        ppid = int(open('/proc/%s/stat' % entry).read().rsplit(')', 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        continue
+    if ppid == pid:
+        children.append(int(entry))
+# The agent first, so it cannot answer for a command it sees die; then its commands.
+os.kill(pid, signal.SIGKILL)
+for child in children:
+    for kill in (lambda: os.killpg(child, signal.SIGKILL), lambda: os.kill(child, signal.SIGKILL)):
+        try:
+            kill()
+        except OSError:
+            pass
+print('killed')
+`;
+
+export function registerUnlockCommand(program: Command): void {
+  program
+    .command('unlock')
+    .description('show who holds the run lock on each host; --force ends the agent holding it (exit 3 while a host stays locked or unreachable)')
+    .requiredOption('-i, --inventory <file>', 'inventory file (XiVO cluster or plain Ansible YAML)')
+    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
+    .option('--force', 'end the xivo-ha agent holding the lock (and the commands it runs) on each locked host')
+    .option('--accept-new', 'trust and record unknown SSH host keys')
+    .option('--json', 'one JSON event per line on stdout')
+    .option('--no-color', 'no colours')
+    .action(async (flags: UnlockFlags) => {
+      const inventory = loadInventory(resolve(flags.inventory));
+      const emit = createEmitter(flags);
+      const names = flags.limit ? selectHosts(inventory, flags.limit) : [...inventory.hosts.keys()];
+      const outcomes = await Promise.all(
+        names.map((name) => unlockHost(inventory.hosts.get(name)!, connectSsh, { force: Boolean(flags.force), acceptNew: Boolean(flags.acceptNew) }, emit)),
+      );
+      process.exitCode = outcomes.every((o) => o === 'free' || o === 'broken') ? ExitCode.ok : ExitCode.hostsFailed;
+    });
+}
+
+export async function unlockHost(
+  host: InventoryHost,
+  connect: Connector,
+  options: { force: boolean; acceptNew: boolean },
+  emit: (event: RunEvent) => void,
+): Promise<UnlockOutcome> {
+  const path = lockPathOf(host.vars);
+  let conn: HostConnection;
+  try {
+    conn = await connect(host, { acceptNew: options.acceptNew, become: false });
+  } catch (err) {
+    if (err instanceof ConnectError) emit({ type: 'host_unreachable', host: host.name, reason: err.reason, message: describeError(err) });
+    else emit({ type: 'host_failed', host: host.name, message: describeError(err) });
+    return 'failed';
+  }
+  try {
+    const holder = await probeHolder(conn, path);
+    if (holder === undefined) {
+      emit({ type: 'message', level: 'info', host: host.name, text: `${host.name}: not locked (${path} is free)` });
+      return 'free';
+    }
+    emit({ type: 'message', level: 'warning', host: host.name, text: `${host.name}: locked by ${describeHolder(holder, path)}` });
+    if (!options.force) {
+      emit({ type: 'message', level: 'info', host: host.name, text: `${host.name}: the lock goes when that agent exits; xivo-ha unlock --force ends it` });
+      return 'locked';
+    }
+    if (typeof holder.pid !== 'number') {
+      emit({ type: 'host_failed', host: host.name, message: `${host.name}: the lock file ${path} names no agent pid: cannot end its holder` });
+      return 'failed';
+    }
+    const killed = await conn.exec(['python3', '-c', KILL_AGENT_SCRIPT, String(holder.pid)]);
+    const verdict = killed.stdout.trim();
+    if (killed.rc !== 0 || verdict === 'not-agent') {
+      const why = verdict === 'not-agent' ? `pid ${holder.pid} is not a xivo-ha agent` : `exit ${killed.rc}: ${killed.stderr.trim()}`;
+      emit({ type: 'host_failed', host: host.name, message: `${host.name}: could not end the lock's holder (${why})` });
+      return 'failed';
+    }
+    if (await waitFree(conn, path)) {
+      emit({ type: 'message', level: 'info', host: host.name, text: `${host.name}: lock broken: ended agent pid ${holder.pid}` });
+      return 'broken';
+    }
+    emit({ type: 'host_failed', host: host.name, message: `${host.name}: ${path} is still locked after ending agent pid ${holder.pid}` });
+    return 'failed';
+  } catch (err) {
+    emit({ type: 'host_failed', host: host.name, message: describeError(err) });
+    return 'failed';
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * The holder when the lock is held, undefined when it is free. Taking the
+ * lock is the only reliable test (the file's content outlives its holder);
+ * our connection keeps it until close, a moment later.
+ */
+async function probeHolder(conn: HostConnection, path: string): Promise<LockHolder | undefined> {
+  try {
+    await conn.lock(`xivo-ha unlock by ${userInfo().username}@${hostname()} pid ${process.pid}`, path);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof LockError)) throw err;
+    const facts = await conn.probe([{ kind: 'file', path, content: true }]);
+    const fact = [...facts.values()][0] as { exists?: boolean; content?: Buffer } | undefined;
+    try {
+      return JSON.parse(fact?.content?.toString('utf8') ?? '{}') as LockHolder;
+    } catch {
+      return { holder: fact?.content?.toString('utf8').trim() || 'an unknown run' };
+    }
+  }
+}
+
+async function waitFree(conn: HostConnection, path: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if ((await probeHolder(conn, path)) === undefined) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+export function describeHolder(h: LockHolder, path: string): string {
+  const from = h.ssh_client ? `, connected from ${h.ssh_client}` : '';
+  return `${h.holder || 'an unknown run'} (agent pid ${h.pid ?? '?'} holds ${path} since ${h.since ?? '?'}${from})`;
+}
