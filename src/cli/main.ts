@@ -14,6 +14,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerUnlockCommand } from './commands/unlock.js';
 import { registerReplicateCommand } from './commands/replicate.js';
 import { registerFailoverCommands } from './commands/failover.js';
+import { registerFailoverCommands } from './commands/failover.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerUnlockCommand(program);
   registerReplicateCommand(program);
+  registerFailoverCommands(program);
   registerFailoverCommands(program);
   registerLabCommand(program);
   registerDemoCommand(program);

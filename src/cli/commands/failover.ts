@@ -1,0 +1,60 @@
+// xivo-ha failover | failback: planned switches for maintenance. The slave's
+// monitor performs the transition (src/ha/switchover.ts); this file wires
+// the inventory, the connections and the output.
+
+import type { Command } from 'commander';
+import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { loadInventory } from '../../load/index.js';
+import { connectSsh } from '../../transport/ssh.js';
+import { connectCluster } from '../../ha/cluster-connections.js';
+import { failback, failover, SwitchFailed, SwitchRefused } from '../../ha/switchover.js';
+import { ExitCode } from '../../core/events.js';
+import { createEmitter } from '../output.js';
+
+interface SwitchFlags {
+  inventory: string;
+  acceptNew?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+function who(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `xivo-ha@${hostname()}`;
+  }
+}
+
+function registerSwitch(program: Command, name: 'failover' | 'failback', description: string, run: typeof failover): void {
+  program
+    .command(name)
+    .description(description)
+    .requiredOption('-i, --inventory <file>', 'XiVO cluster inventory')
+    .option('--accept-new', 'trust and record unknown SSH host keys')
+    .option('--json', 'JSON events on stdout')
+    .option('--no-color', 'no colours')
+    .action(async (flags: SwitchFlags) => {
+      const inventory = loadInventory(resolve(flags.inventory));
+      const emit = createEmitter(flags);
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      try {
+        await run(cc, { by: who(), report: (text, level = 'info') => emit({ type: 'message', level, text }) });
+        emit({ type: 'message', level: 'info', text: `${name} done` });
+        process.exitCode = ExitCode.ok;
+      } catch (err) {
+        if (!(err instanceof SwitchRefused || err instanceof SwitchFailed)) throw err;
+        emit({ type: 'message', level: 'error', text: `${err.message}${err.detail ? `\n${err.detail}` : ''}` });
+        // Refused: nothing was changed (1). Failed: something was (3).
+        process.exitCode = err instanceof SwitchRefused ? ExitCode.error : ExitCode.hostsFailed;
+      } finally {
+        await cc.close();
+      }
+    });
+}
+
+export function registerFailoverCommands(program: Command): void {
+  registerSwitch(program, 'failover', 'planned switch to the slave: stop the master\'s telephony (held by its guard), the slave takes over at once and stays active until failback', failover);
+  registerSwitch(program, 'failback', 'planned switch back: the slave copies back what it recorded, stops its telephony, the master resumes', failback);
+}
