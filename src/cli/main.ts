@@ -14,7 +14,6 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerUnlockCommand } from './commands/unlock.js';
 import { registerReplicateCommand } from './commands/replicate.js';
 import { registerFailoverCommands } from './commands/failover.js';
-import { registerFailoverCommands } from './commands/failover.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -36,7 +35,6 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerUnlockCommand(program);
   registerReplicateCommand(program);
-  registerFailoverCommands(program);
   registerFailoverCommands(program);
   registerLabCommand(program);
   registerDemoCommand(program);
