@@ -1,10 +1,9 @@
 // xivo-ha check: the HA prerequisites and health, each OK or what to fix.
+// The loader, SSH transport and HA code are imported by the action, so that
+// the start-up of every other command does not pay for them.
 
 import type { Command } from 'commander';
-import { loadInventory } from '../../load/index.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { connectCluster } from '../../ha/cluster-connections.js';
-import { runChecks, type CheckGroup } from '../../ha/checks.js';
+import type { CheckGroup } from '../../ha/checks.js';
 import { ExitCode } from '../../core/events.js';
 import { createEmitter } from '../output.js';
 import { resolve } from 'node:path';
@@ -29,6 +28,12 @@ export function registerCheckCommand(program: Command): void {
     .option('--json', 'one JSON event per line on stdout')
     .option('--no-color', 'no colours')
     .action(async (flags: CheckFlags) => {
+      const [{ loadInventory }, { connectSsh }, { connectCluster }, { runChecks }] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../transport/ssh.js'),
+        import('../../ha/cluster-connections.js'),
+        import('../../ha/checks.js'),
+      ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });

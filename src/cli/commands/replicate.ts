@@ -2,13 +2,12 @@
 // It runs as the systemd service, not over our SSH session: if the
 // workstation goes away mid-run, the replication still finishes (or rolls
 // back) on its own, in one transaction on the slave.
+// The loader, SSH transport and HA code are imported by the action, so that
+// the start-up of every other command does not pay for them.
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadInventory } from '../../load/index.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { connectCluster } from '../../ha/cluster-connections.js';
-import { gatherNodeStatus } from '../../ha/status.js';
+import type { Inventory } from '../../core/model.js';
 import { ExitCode } from '../../core/events.js';
 import { UserError } from '../../core/errors.js';
 import { createEmitter } from '../output.js';
@@ -24,6 +23,12 @@ export function registerReplicateCommand(program: Command): void {
     .option('--json', 'JSON events on stdout')
     .option('--no-color', 'no colours')
     .action(async (flags: { inventory: string; acceptNew?: boolean; json?: boolean; color?: boolean }) => {
+      const [{ loadInventory }, { connectSsh }, { connectCluster }, { gatherNodeStatus }] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../transport/ssh.js'),
+        import('../../ha/cluster-connections.js'),
+        import('../../ha/status.js'),
+      ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false }, [requireMaster(inventory)]);
@@ -47,7 +52,7 @@ export function registerReplicateCommand(program: Command): void {
     });
 }
 
-function requireMaster(inventory: ReturnType<typeof loadInventory>) {
+function requireMaster(inventory: Inventory) {
   const master = inventory.cluster?.nodes.find((n) => n.role === 'master');
   if (!master) throw new UserError(`${inventory.path}: no master node`);
   return master;

@@ -1,10 +1,9 @@
 // validate, plan and apply: the same load, then (for plan and apply) the runner.
+// The loader, runner and SSH transport are imported by the actions, not at
+// start-up: `--help`, `--version` and the other commands need none of them.
 
 import type { Command } from 'commander';
-import { runPlaybooks } from '../../core/runner.js';
 import { ExitCode } from '../../core/events.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { loadInputs, parseExtraVars } from '../load-inputs.js';
 import { createEmitter } from '../output.js';
 import { runBeforeApplyChecks } from '../../ha/before-apply.js';
 
@@ -40,7 +39,8 @@ export function addRunOptions(cmd: Command): Command {
 export function registerRunCommands(program: Command): void {
   addRunOptions(program.command('validate').description('load and check the inventory and playbooks; contacts no host'))
     .argument('[playbooks...]')
-    .action((playbooks: string[], flags: RunFlags) => {
+    .action(async (playbooks: string[], flags: RunFlags) => {
+      const { loadInputs, parseExtraVars } = await import('../load-inputs.js');
       const emit = createEmitter(flags);
       const inputs = loadInputs(flags.inventory, playbooks, parseExtraVars(flags.extraVars));
       const tasks = inputs.playbooks.reduce((n, p) => n + p.plays.reduce((m, play) => m + play.tasks.length + play.handlers.length, 0), 0);
@@ -65,6 +65,11 @@ export function registerRunCommands(program: Command): void {
 }
 
 async function execute(command: 'plan' | 'apply', playbooks: string[], flags: RunFlags): Promise<number> {
+  const [{ loadInputs, parseExtraVars }, { runPlaybooks }, { connectSsh }] = await Promise.all([
+    import('../load-inputs.js'),
+    import('../../core/runner.js'),
+    import('../../transport/ssh.js'),
+  ]);
   const extraVars = parseExtraVars(flags.extraVars);
   const { inventory, playbooks: loaded } = loadInputs(flags.inventory, playbooks, extraVars);
   const emit = createEmitter(flags);

@@ -1,11 +1,9 @@
 // xivo-ha status: which node carries telephony, monitor, replication, pause.
+// The loader, SSH transport and HA code are imported by the action, so that
+// the start-up of every other command does not pay for them.
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadInventory } from '../../load/index.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { connectCluster } from '../../ha/cluster-connections.js';
-import { gatherNodeStatus, summarise } from '../../ha/status.js';
 import { ExitCode } from '../../core/events.js';
 import { createEmitter } from '../output.js';
 
@@ -18,6 +16,12 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'one JSON event on stdout')
     .option('--no-color', 'no colours')
     .action(async (flags: { inventory: string; acceptNew?: boolean; json?: boolean; color?: boolean }) => {
+      const [{ loadInventory }, { connectSsh }, { connectCluster }, { gatherNodeStatus, summarise }] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../transport/ssh.js'),
+        import('../../ha/cluster-connections.js'),
+        import('../../ha/status.js'),
+      ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });

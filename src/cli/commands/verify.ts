@@ -1,11 +1,10 @@
 // xivo-ha verify: table by table, is the slave's configuration the master's?
 
+// The loader, SSH transport and HA code are imported by the action, so that
+// the start-up of every other command does not pay for them.
+
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadInventory } from '../../load/index.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { connectCluster } from '../../ha/cluster-connections.js';
-import { verifyReplication } from '../../ha/verify.js';
 import { ExitCode } from '../../core/events.js';
 import { UserError } from '../../core/errors.js';
 import { createEmitter } from '../output.js';
@@ -20,6 +19,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--no-color', 'no colours')
     .option('-v, --verbose', 'also list identical and excluded tables')
     .action(async (flags: { inventory: string; acceptNew?: boolean; json?: boolean; color?: boolean; verbose?: boolean }) => {
+      const [{ loadInventory }, { connectSsh }, { connectCluster }, { verifyReplication }] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../transport/ssh.js'),
+        import('../../ha/cluster-connections.js'),
+        import('../../ha/verify.js'),
+      ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
