@@ -107,7 +107,7 @@ const results = [];
 const record = (r) => results.push(...[r].flat());
 const lab = ['dist/cli/bin.js', 'lab'];
 
-if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']));
+if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npm', ['run', 'build']));
 
 const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
 const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
