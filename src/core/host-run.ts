@@ -15,10 +15,13 @@ import { findModule } from '../modules/index.js';
 import { InternalError, TaskError, UserError } from './errors.js';
 import { isUnknown, Unknown } from './unknown.js';
 import { taskVars } from './vars.js';
-import { decideItem, evaluateWhen, probesFor, type ItemDecision } from './task-plan.js';
+import { decideItem, evaluateWhen, probesDespiteUnknowns, probesFor, type ItemDecision } from './task-plan.js';
 import { viewChange } from './change-view.js';
 import { evaluateCondition, templateValue } from '../template/index.js';
 import { redact } from './secret.js';
+
+/** Modules that only read: a deferred one writes nothing later tasks could depend on. */
+const READ_ONLY_MODULES = new Set(['stat', 'slurp', 'assert', 'debug']);
 
 export type RunMode = 'plan' | 'apply' | 'verify';
 
@@ -227,6 +230,19 @@ export class HostRun {
     return false;
   }
 
+  /**
+   * A task decided only after apply may write what its probes name (a template
+   * whose text uses a registered stdout): later tasks on those paths must be
+   * known after apply too, not planned against the host as it is now (a link
+   * to the template's file would otherwise fail as "src does not exist").
+   */
+  private forgetWhatDeferredTaskTouches(module: Module, task: TaskSpec, vars: Vars): void {
+    if (READ_ONLY_MODULES.has(module.name)) return;
+    const probes = probesDespiteUnknowns(module, task, this.o.host.name, this.o.play, vars);
+    if (probes.length === 0) return;
+    this.o.model.applyChange({ action: 'run', target: task.name, summary: `decide "${task.name}"`, steps: [], assume: probes.map((probe) => ({ probe, unknown: true as const })) });
+  }
+
   private deferredOutcome(task: TaskSpec, reason: string): ItemOutcome {
     return {
       status: 'pending',
@@ -253,6 +269,7 @@ export class HostRun {
       if (this.o.mode === 'apply') {
         return { status: 'failed', changes: [], error: `a value is still unknown while applying: ${decision.reason}`, result: { failed: true } };
       }
+      this.forgetWhatDeferredTaskTouches(module, task, vars);
       return this.deferredOutcome(task, decision.reason);
     }
     const { args, plan } = decision;

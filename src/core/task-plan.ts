@@ -124,6 +124,33 @@ export function probesFor(module: Module, task: TaskSpec, host: string, play: Pl
   return module.probes(args, moduleContext(host, play, vars));
 }
 
+const UNKNOWN_MARK = '\u0000known after apply\u0000';
+
+function replaceUnknowns(value: unknown): unknown {
+  if (isUnknown(value)) return UNKNOWN_MARK;
+  if (Array.isArray(value)) return value.map(replaceUnknowns);
+  if (value && typeof value === 'object' && !(value instanceof Buffer) && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceUnknowns(v)]));
+  }
+  return value;
+}
+
+/**
+ * What a deferred task may touch: its probes, with every value known only
+ * after apply standing in as a marker; probes that name the marker (a path
+ * not known yet) are dropped. Empty when the module cannot say.
+ */
+export function probesDespiteUnknowns(module: Module, task: TaskSpec, host: string, play: PlaySpec, vars: Vars): Probe[] {
+  try {
+    const args = replaceUnknowns(prepareArgs(task, vars)) as Record<string, unknown>;
+    return module.probes(args, moduleContext(host, play, vars)).filter((p) => !JSON.stringify(p).includes(UNKNOWN_MARK));
+  } catch {
+    // Arguments the module refuses (the marker is no valid mode, say) will be
+    // checked when the task is decided during apply; nothing to forget now.
+    return [];
+  }
+}
+
 export function decideItem(module: Module, task: TaskSpec, host: string, play: PlaySpec, vars: Vars, facts: Facts): ItemDecision {
   const when = evaluateWhen(task, vars);
   if (isUnknown(when)) return { kind: 'deferred', reason: `condition depends on ${when.reason}` };

@@ -6,7 +6,7 @@
 // Every sshd runs in the foreground and is stopped by its PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeKey, publicKeyOf } from './sshd.js';
 
@@ -45,6 +45,9 @@ function sshdConfig(address: string, port: number, dir: string): string {
     'StrictModes no',
     'MaxStartups 100',
     'MaxSessions 100',
+    // A stock home from /etc/skel: bash sources ~/.bashrc for ssh commands, and
+    // this machine's (pyenv and the like) costs seconds per command.
+    `SetEnv HOME=${join(dir, 'home')}`,
     // Keep the machine's ~/.ssh/rc and motd out of every session.
     'PermitUserRC no',
     'PrintMotd no',
@@ -110,6 +113,7 @@ export async function startCompatHosts(names: string[], dir: string, firstOctet:
   // sshd refuses to start without its privilege separation directory; the tmpfs needs a mount point.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  cpSync('/etc/skel', join(dir, 'home'), { recursive: true });
   const children: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(children.map(stopChild));

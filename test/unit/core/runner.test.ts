@@ -148,6 +148,24 @@ test('shows a value registered on another host as known after apply, and uses it
   assert.equal(slave.readFile('/root/key'), 'ssh-ed25519 AAAA master\n');
 });
 
+test('plans a link to a file whose template is known only after apply as known after apply too', async () => {
+  const a = new FakeHost('a', (argv) => ({ rc: 0, stdout: argv[0] === 'cat' ? 'hello' : '', stderr: '' }));
+  const pb = playbook(play([
+    task('read', 'command', { argv: ['cat', '/etc/motd'] }, { register: 'motd', changedWhen: ['false'] }),
+    task('render', 'copy', { dest: '/etc/app.conf', content: '{{ motd.stdout }}\n' }),
+    task('link', 'file', { src: 'app.conf', dest: '/etc/current.conf', state: 'link' }),
+  ]));
+  const h = harness(inventory({ a: {} }), pb, [a]);
+  assert.equal(await h.run('plan'), 2, 'no failure: the link waits for the file');
+  const link = h.events.find((e) => e.type === 'task_result' && e.task === 'link');
+  assert.ok(link && link.type === 'task_result');
+  assert.equal(link.status, 'pending');
+  assert.equal(link.changes[0]!.knownAfterApply, true);
+
+  assert.equal(await h.run('apply'), 0);
+  assert.equal(a.readFile('/etc/app.conf'), 'hello\n');
+});
+
 test('writes nothing on a host when a later task cannot be rendered', async () => {
   const a = new FakeHost('a');
   const pb = playbook(play([task('first', 'copy', { dest: '/first', content: 'x' }), task('second', 'copy', { dest: '/second', content: '{{ not_defined_anywhere }}' })]));
