@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PG_BIN } from '../../test/helpers/pg-cluster.js';
 import { releaseProcessGroup, trackProcessGroup } from './cleanup.js';
-import { REPLICATE, SLAVE_SCRATCH, type Pair } from './setup.js';
+import { REPLICATE, SLAVE_SCRATCH, type Master, type Nodes } from './setup.js';
 
 export interface RunTiming {
   seconds: number;
@@ -49,22 +49,23 @@ function collectStderr(child: ChildProcess): () => string {
   return () => text.trim();
 }
 
-export async function replicateOnce(pair: Pair): Promise<RunTiming> {
-  const argv = ['--config', pair.masterConfig, '--state-dir', pair.masterState, '--ssh', pair.fakeSsh, '--only', 'db'];
+export async function replicateOnce(master: Master, nodes: Nodes): Promise<RunTiming> {
+  const argv = ['--config', master.config, '--state-dir', master.state, '--ssh', nodes.fakeSsh, '--only', 'db'];
   const t0 = process.hrtime.bigint();
   const child = spawnTracked(REPLICATE, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   await exited(child, collectStderr(child), 'xivo-ha-replicate --only db');
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const status = JSON.parse(readFileSync(join(pair.masterState, 'replication-status.json'), 'utf8')) as { last?: { result?: string; db?: { duration_s?: number; rows_total?: number } } };
+  const status = JSON.parse(readFileSync(join(master.state, 'replication-status.json'), 'utf8')) as { last?: { result?: string; db?: { duration_s?: number; rows_total?: number } } };
   if (status.last?.result !== 'ok') throw new Error(`xivo-ha-replicate exited 0 but recorded ${JSON.stringify(status.last?.result)}`);
   return { seconds, dbSeconds: status.last.db?.duration_s, rows: status.last.db?.rows_total };
 }
 
-export async function dump2016Once(pair: Pair, tables: readonly string[]): Promise<RunTiming> {
-  const { master, slave } = pair;
+export async function dump2016Once(nodes: Nodes, tables: readonly string[]): Promise<RunTiming> {
+  const { slave } = nodes;
+  const master = nodes.loaded.cluster;
   const dumpArgv = ['-u', 'postgres', '--', join(PG_BIN, 'pg_dump'), '--data-only', '--schema=public', '-h', master.socketDir, '-p', String(master.port), 'asterisk'];
   const psqlArgv = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(slave.port), '-U', SLAVE_SCRATCH.role, '-d', SLAVE_SCRATCH.database, '--no-password'];
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG'))), PGPASSFILE: pair.pgpass };
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG'))), PGPASSFILE: nodes.pgpass };
   const t0 = process.hrtime.bigint();
   const psql = spawnTracked(join(PG_BIN, 'psql'), psqlArgv, { stdio: ['pipe', 'ignore', 'pipe'], env });
   const dump = spawnTracked('runuser', dumpArgv, { stdio: ['ignore', 'pipe', 'pipe'] });

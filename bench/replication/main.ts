@@ -1,8 +1,9 @@
 // npm run bench:replication (docs/bench-replication.md says what and why).
-// Two local PostgreSQL 15 clusters; the master gets a large generated
-// configuration; xivo-ha-replicate --only db is timed without history (case 1),
-// with a million CEL rows of excluded history (case 2), and the 2016 pipeline
-// with nothing excluded is timed for contrast (case 3). Every run is checked by
+// Local PostgreSQL 15 clusters: two masters with the same large generated
+// configuration, one of them also with a million CEL rows of history, and a
+// slave. xivo-ha-replicate --only db is timed from the first (case 1) and the
+// second (case 2), runs alternating; the 2016 pipeline with nothing excluded is
+// timed for contrast (case 3). Every run is checked by
 // table checksums. Writes bench/results/replication-<date>.{md,json}.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { stopAll } from './cleanup.js';
 import { OptionError, USAGE, parseOptions, type BenchOptions } from './options.js';
 import { describeMachine, formatSeconds, renderReport, type BenchResults, type CaseResult } from './report.js';
 import {
-  EXCLUDED, HISTORY_TABLES, ROOT, SCRATCH_DB, clearHistory, generateConfig, generateHistory, masterSizes, prepareNodes, prepareScratch, startPair, type Pair,
+  EXCLUDED, HISTORY_TABLES, ROOT, SCRATCH_DB, clearHistory, copyMaster, generateConfig, generateHistory, masterSizes, prepareNodes, prepareScratch, startNodes, type Nodes,
 } from './setup.js';
 
 const log = (text: string): void => {
@@ -28,31 +29,35 @@ function assertSame(what: string, expected: Checksums, actual: Checksums): void 
   if (differing.length > 0) throw new VerificationError(`${what}: tables differ: ${differing.join(', ')}`);
 }
 
-async function timeRuns(label: string, runs: number, once: () => Promise<RunTiming>, check: () => void): Promise<RunTiming[]> {
-  const timings: RunTiming[] = [];
-  for (let i = 1; i <= runs; i++) {
-    const timing = await once();
-    check();
-    timings.push(timing);
-    log(`${label}, run ${i}/${runs}: ${formatSeconds(timing.seconds)} s${timing.dbSeconds === undefined ? '' : ` (DB step ${formatSeconds(timing.dbSeconds)} s)`}, checksums equal`);
-  }
-  return timings;
+async function timedRun(label: string, once: () => Promise<RunTiming>, check: () => void): Promise<RunTiming> {
+  const timing = await once();
+  check();
+  log(`${label}: ${formatSeconds(timing.seconds)} s${timing.dbSeconds === undefined ? '' : ` (DB step ${formatSeconds(timing.dbSeconds)} s)`}, checksums equal`);
+  return timing;
 }
 
 async function bench(opts: BenchOptions, argv: readonly string[]): Promise<BenchResults> {
   const t0 = process.hrtime.bigint();
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = describeMachine(PG_BIN);
-  log('starting two PostgreSQL clusters and loading the fixture');
-  const pair: Pair = await startPair();
-  prepareNodes(pair);
-  const { master, slave } = pair;
+  log('starting three PostgreSQL clusters (two masters, one slave) and loading the fixture');
+  const nodes: Nodes = await startNodes();
+  prepareNodes(nodes);
+  const { bare, loaded, slave } = nodes;
 
-  log(`generating the configuration of ${opts.users} users (seed ${opts.seed})`);
-  const generateConfigSeconds = generateConfig(master, opts.users, opts.seed);
-  clearHistory(master);
-  const replicated = publicTables(master).filter((t) => !EXCLUDED.includes(t));
-  const masterConfig = checksums(master, replicated);
+  log(`generating the configuration of ${opts.users} users (seed ${opts.seed}) and copying it to the second master`);
+  const generateConfigSeconds = generateConfig(bare.cluster, opts.users, opts.seed);
+  clearHistory(bare.cluster);
+  copyMaster(bare, loaded);
+  const replicated = publicTables(bare.cluster).filter((t) => !EXCLUDED.includes(t));
+  const masterConfig = checksums(bare.cluster, replicated);
+  assertSame('the two masters', masterConfig, checksums(loaded.cluster, replicated));
+
+  log(`generating ${opts.celRows} CEL rows of history on the loaded master (with call_log and queue_log)`);
+  const generateHistorySeconds = generateHistory(loaded.cluster, opts.celRows, opts.users, opts.seed);
+  const history = checksums(loaded.cluster, HISTORY_TABLES);
+  const rowsOf = (t: string): number => Number(history.get(t)?.split(':')[0] ?? 0);
+
   const slaveOwn = EXCLUDED.filter((t) => publicTables(slave).includes(t));
   const slaveOwnBefore = checksums(slave, slaveOwn);
   const checkReplica = (): void => {
@@ -61,33 +66,39 @@ async function bench(opts: BenchOptions, argv: readonly string[]): Promise<Bench
   };
   const verifiedReplica = `the ${replicated.length} replicated tables have equal checksums on master and slave; the slave's ${slaveOwn.length} excluded tables (its own cel, call_log, queue_log, netiface, infos…) are unchanged`;
 
-  log('first replication (not timed: it replaces the fixture configuration on the slave)');
-  await replicateOnce(pair);
-  checkReplica();
-  await replicateOnce(pair); // warm-up: caches and the python bytecode, as the hourly timer would find them
-  const cases: CaseResult[] = [];
-  cases.push({ id: '1', label: 'configuration, no history (`xivo-ha-replicate --only db`)', runs: await timeRuns('case 1', opts.runs, () => replicateOnce(pair), checkReplica), verified: verifiedReplica });
-
-  log(`generating ${opts.celRows} CEL rows of history on the master (with call_log and queue_log)`);
-  const generateHistorySeconds = generateHistory(master, opts.celRows, opts.users, opts.seed);
-  const history = checksums(master, HISTORY_TABLES);
-  const rowsOf = (t: string): number => Number(history.get(t)?.split(':')[0] ?? 0);
-  await replicateOnce(pair); // warm-up after the load, like case 1's
-  checkReplica();
-  cases.push({ id: '2', label: `configuration + ${rowsOf('cel').toLocaleString('en-US')} CEL rows, excluded (\`xivo-ha-replicate --only db\`)`, runs: await timeRuns('case 2', opts.runs, () => replicateOnce(pair), checkReplica), verified: verifiedReplica });
+  log('first replication from each master (not timed: the first replaces the fixture configuration on the slave)');
+  for (const m of [bare, loaded]) {
+    await replicateOnce(m, nodes);
+    checkReplica();
+  }
+  // Alternating 1 2, 2 1, 1 2 …: drift in the machine's load falls on both cases alike.
+  const one: RunTiming[] = [];
+  const two: RunTiming[] = [];
+  for (let i = 1; i <= opts.runs; i++) {
+    const order = i % 2 ? (['1', '2'] as const) : (['2', '1'] as const);
+    for (const id of order) {
+      const [master, runs] = id === '1' ? [bare, one] : [loaded, two];
+      runs.push(await timedRun(`case ${id}, run ${i}/${opts.runs}`, () => replicateOnce(master, nodes), checkReplica));
+    }
+  }
+  const cases: CaseResult[] = [
+    { id: '1', label: 'configuration, no history (`xivo-ha-replicate --only db`)', runs: one, verified: verifiedReplica },
+    { id: '2', label: `the same configuration + ${rowsOf('cel').toLocaleString('en-US')} CEL rows, excluded (\`xivo-ha-replicate --only db\`)`, runs: two, verified: verifiedReplica },
+  ];
 
   if (opts.runs2016 > 0) {
-    log('case 3: the 2016 pipeline with nothing excluded, into a throw-away database');
-    prepareScratch(pair);
-    const all = publicTables(master);
-    const masterAll = checksums(master, all);
+    log('case 3: the 2016 pipeline with nothing excluded, from the loaded master into a throw-away database');
+    prepareScratch(nodes);
+    const all = publicTables(loaded.cluster);
+    const masterAll = checksums(loaded.cluster, all);
     const check2016 = (): void => assertSame('master and the 2016-style copy', masterAll, checksums(slave, all, SCRATCH_DB));
-    const runs = await timeRuns('case 3', opts.runs2016, () => dump2016Once(pair, all), check2016);
+    const runs: RunTiming[] = [];
+    for (let i = 1; i <= opts.runs2016; i++) runs.push(await timedRun(`case 3, run ${i}/${opts.runs2016}`, () => dump2016Once(nodes, all), check2016));
     for (const r of runs) r.rows = totalRows(masterAll);
-    cases.push({ id: '3', label: 'contrast: everything, CEL included (2016 pipeline: `pg_dump --data-only --schema=public | psql`, nothing excluded)', runs, verified: `all ${all.length} public tables, cel included, have equal checksums on the master and in the throw-away database` });
+    cases.push({ id: '3', label: 'contrast: everything, CEL included (the 2016 pipeline, `pg_dump --data-only --schema=public` piped to `psql`, nothing excluded)', runs, verified: `all ${all.length} public tables, cel included, have equal checksums on the master and in the throw-away database` });
   }
 
-  const sizes = masterSizes(master);
+  const sizes = masterSizes(loaded.cluster);
   return {
     date,
     machine,

@@ -1,5 +1,5 @@
-// The bench's two "nodes": a master and a slave PostgreSQL 15 cluster on
-// loopback, loaded with the fixture, the slave's replication role created as
+// The bench's "nodes": PostgreSQL 15 clusters on loopback, loaded with the
+// fixture, the slave's replication role created as
 // the playbook does, and the cluster.json / pgpass / ssh stand-in that
 // xivo-ha-replicate reads — the same arrangement as
 // test/integration/replication-local.test.ts, without the file trees (the
@@ -30,34 +30,49 @@ export const SCRATCH_DB = 'asterisk_2016';
 const REPLICATION_ROLE = 'xivo_ha_replication';
 const SCRATCH_ROLE = 'bench_2016';
 
-export interface Pair {
-  master: PgCluster;
+/** A master as xivo-ha-replicate sees it: its cluster, its cluster.json, its state directory. */
+export interface Master {
+  cluster: PgCluster;
+  config: string;
+  state: string;
+}
+
+/**
+ * Two masters with the same configuration (same generator seed) — `bare`
+ * without call history, `loaded` with it — and one slave. Both masters
+ * replicate to the same slave, so runs of case 1 and case 2 alternate and a
+ * change of load on the machine hits both alike.
+ */
+export interface Nodes {
+  bare: Master;
+  loaded: Master;
   slave: PgCluster;
   work: string;
-  masterConfig: string;
-  masterState: string;
+  slaveConfig: string;
   slaveState: string;
   fakeSsh: string;
   /** PGPASSFILE holding both slave roles' passwords (loopback TCP, like the real slave). */
   pgpass: string;
 }
 
-export async function startPair(): Promise<Pair> {
+export async function startNodes(): Promise<Nodes> {
   const work = mkdtempSync(join(tmpdir(), 'xivo-ha-bench-repl-'));
   chmodSync(work, 0o700);
   trackDirectory(work);
-  const [master, slave] = await Promise.all([trackCluster(startPgCluster('bench-master')), trackCluster(startPgCluster('bench-slave'))]);
-  const pair: Pair = {
-    master, slave, work,
-    masterConfig: join(work, 'master-cluster.json'),
-    masterState: join(work, 'master-state'),
+  const [bare, loaded, slave] = await Promise.all(['bench-master-bare', 'bench-master-loaded', 'bench-slave'].map((name) => trackCluster(startPgCluster(name))));
+  const master = (cluster: PgCluster, name: string): Master => ({ cluster, config: join(work, `${name}-cluster.json`), state: join(work, `${name}-state`) });
+  const nodes: Nodes = {
+    bare: master(bare!, 'master-bare'),
+    loaded: master(loaded!, 'master-loaded'),
+    slave: slave!,
+    work,
+    slaveConfig: join(work, 'slave-cluster.json'),
     slaveState: join(work, 'slave-state'),
     fakeSsh: join(work, 'fake-ssh'),
     pgpass: join(work, 'replication.pgpass'),
   };
-  mkdirSync(pair.masterState, { mode: 0o700 });
-  mkdirSync(pair.slaveState, { mode: 0o700 });
-  return pair;
+  for (const dir of [nodes.bare.state, nodes.loaded.state, nodes.slaveState]) mkdirSync(dir, { mode: 0o700 });
+  return nodes;
 }
 
 /** A password that exists only for this run, so nothing secret is ever written in the repository. */
@@ -65,37 +80,37 @@ function throwawayPassword(): string {
   return `bench-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-export function prepareNodes(pair: Pair): void {
-  loadFixture(pair.master, FIXTURE);
-  loadFixture(pair.slave, FIXTURE);
+export function prepareNodes(nodes: Nodes): void {
+  for (const c of [nodes.bare.cluster, nodes.slave]) loadFixture(c, FIXTURE);
   const replicationPassword = throwawayPassword();
   const scratchPassword = throwawayPassword();
-  createReplicationRole(pair.slave, replicationPassword);
+  createReplicationRole(nodes.slave, replicationPassword);
   // The 2016 script loaded the slave as a superuser ("psql -U postgres -h SLAVE"): the contrast run does the same.
-  pair.slave.sql(`CREATE ROLE ${SCRATCH_ROLE} LOGIN SUPERUSER PASSWORD '${scratchPassword}';`);
-  const port = pair.slave.port;
-  writeFileSync(pair.pgpass, `127.0.0.1:${port}:asterisk:${REPLICATION_ROLE}:${replicationPassword}\n127.0.0.1:${port}:${SCRATCH_DB}:${SCRATCH_ROLE}:${scratchPassword}\n`, { mode: 0o600 });
-  writeFileSync(join(pair.work, 'xivo_ha_replication'), 'stand-in key: the fake ssh ignores it\n', { mode: 0o600 });
-  writeConfigs(pair);
-  writeFakeSsh(pair);
+  nodes.slave.sql(`CREATE ROLE ${SCRATCH_ROLE} LOGIN SUPERUSER PASSWORD '${scratchPassword}';`);
+  const port = nodes.slave.port;
+  writeFileSync(nodes.pgpass, `127.0.0.1:${port}:asterisk:${REPLICATION_ROLE}:${replicationPassword}\n127.0.0.1:${port}:${SCRATCH_DB}:${SCRATCH_ROLE}:${scratchPassword}\n`, { mode: 0o600 });
+  writeFileSync(join(nodes.work, 'xivo_ha_replication'), 'stand-in key: the fake ssh ignores it\n', { mode: 0o600 });
+  writeConfigs(nodes);
+  writeFakeSsh(nodes);
 }
 
-function writeConfigs(pair: Pair): void {
-  const replication = {
-    database: 'asterisk', role: REPLICATION_ROLE, pgpass: pair.pgpass, peer_pg_port: pair.slave.port,
-    local_pg: { os_user: 'postgres', host: pair.master.socketDir, port: pair.master.port },
-    ssh_key: join(pair.work, 'xivo_ha_replication'), exclude_tables: EXCLUDED, lock_timeout: 5,
-  };
-  const slaveConfig = join(pair.work, 'slave-cluster.json');
-  writeFileSync(pair.masterConfig, JSON.stringify({ node: { role: 'master', address: '127.0.0.1' }, peer: { address: '127.0.0.1' }, replication }));
-  writeFileSync(slaveConfig, JSON.stringify({ node: { role: 'slave', address: '127.0.0.1' }, peer: { address: '127.0.0.1' }, replication: { ...replication, local_pg: { os_user: 'postgres', host: pair.slave.socketDir, port: pair.slave.port } } }));
+function writeConfigs(nodes: Nodes): void {
+  const replication = (local: PgCluster) => ({
+    database: 'asterisk', role: REPLICATION_ROLE, pgpass: nodes.pgpass, peer_pg_port: nodes.slave.port,
+    local_pg: { os_user: 'postgres', host: local.socketDir, port: local.port },
+    ssh_key: join(nodes.work, 'xivo_ha_replication'), exclude_tables: EXCLUDED, lock_timeout: 5,
+  });
+  for (const m of [nodes.bare, nodes.loaded]) {
+    writeFileSync(m.config, JSON.stringify({ node: { role: 'master', address: '127.0.0.1' }, peer: { address: '127.0.0.1' }, replication: replication(m.cluster) }));
+  }
+  writeFileSync(nodes.slaveConfig, JSON.stringify({ node: { role: 'slave', address: '127.0.0.1' }, peer: { address: '127.0.0.1' }, replication: replication(nodes.slave) }));
 }
 
 /** What sshd does with the replication key's forced command: SSH_ORIGINAL_COMMAND, then xivo-ha-receive (status, record-status). */
-function writeFakeSsh(pair: Pair): void {
-  const receive = [RECEIVE, '--role', 'replication', '--config', join(pair.work, 'slave-cluster.json'), '--state-dir', pair.slaveState].map(quote).join(' ');
+function writeFakeSsh(nodes: Nodes): void {
+  const receive = [RECEIVE, '--role', 'replication', '--config', nodes.slaveConfig, '--state-dir', nodes.slaveState].map(quote).join(' ');
   writeFileSync(
-    pair.fakeSsh,
+    nodes.fakeSsh,
     `#!/bin/sh
 while [ $# -gt 0 ]; do
   case "$1" in -i|-o|-l|-p) shift 2 ;; -*) shift ;; *) break ;; esac
@@ -144,6 +159,18 @@ export function generateConfig(c: PgCluster, users: number, seed: number): numbe
   return runGenerator(c, 'config.sql', { users, seed });
 }
 
+/**
+ * The loaded master starts as a copy of the bare one: the generator is
+ * deterministic but the fixture is not (node UUIDs, login_at = now()), and
+ * the two masters must hold the very same configuration.
+ */
+export function copyMaster(from: Master, to: Master): void {
+  const dump = spawnSync(join(PG_BIN, 'pg_dump'), ['-h', from.cluster.socketDir, '-p', String(from.cluster.port), '-U', 'postgres', 'asterisk'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (dump.status !== 0) throw new Error(`pg_dump of ${from.cluster.name} failed: ${dump.stderr}`);
+  to.cluster.sql('CREATE ROLE asterisk LOGIN; CREATE DATABASE asterisk OWNER asterisk;');
+  to.cluster.sql(dump.stdout, 'asterisk');
+}
+
 export function generateHistory(c: PgCluster, celRows: number, users: number, seed: number): number {
   const seconds = runGenerator(c, 'history.sql', { cel_rows: celRows, users, seed });
   // Fresh statistics and a checkpoint now, so neither autovacuum nor a checkpoint of the load falls into a timed run.
@@ -157,12 +184,13 @@ export function clearHistory(c: PgCluster): void {
 }
 
 /** The throw-away database of the contrast run: the master's schema, no rows (schema copy not timed). */
-export function prepareScratch(pair: Pair): void {
-  pair.slave.sql(`CREATE DATABASE ${SCRATCH_DB} OWNER ${SCRATCH_ROLE};`);
-  const schema = spawnSync(join(PG_BIN, 'pg_dump'), ['--schema-only', '--schema=public', '--no-owner', '-h', pair.master.socketDir, '-p', String(pair.master.port), '-U', 'postgres', 'asterisk'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+export function prepareScratch(nodes: Nodes): void {
+  const source = nodes.loaded.cluster;
+  nodes.slave.sql(`CREATE DATABASE ${SCRATCH_DB} OWNER ${SCRATCH_ROLE};`);
+  const schema = spawnSync(join(PG_BIN, 'pg_dump'), ['--schema-only', '--schema=public', '--no-owner', '-h', source.socketDir, '-p', String(source.port), '-U', 'postgres', 'asterisk'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (schema.status !== 0) throw new Error(`pg_dump --schema-only failed: ${schema.stderr}`);
   // pg_dump's schema output starts with a CREATE SCHEMA public that already exists in a new database.
-  pair.slave.sql(schema.stdout.replace(/^CREATE SCHEMA public;$/m, ''), SCRATCH_DB);
+  nodes.slave.sql(schema.stdout.replace(/^CREATE SCHEMA public;$/m, ''), SCRATCH_DB);
 }
 
 export const SLAVE_SCRATCH = { role: SCRATCH_ROLE, database: SCRATCH_DB };
