@@ -294,6 +294,9 @@ def sip_options_request(host: str, port: int, local_host: str, local_port: int, 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
+SIP_RETRANSMIT = 0.1
+
+
 def sip_options(host: str, port: int, timeout: float) -> tuple[bool, str]:
     """Sends a SIP OPTIONS over UDP; any `SIP/2.0 NNN` answer to our Call-ID
     within the timeout means the master's SIP stack is alive (even 404/403:
@@ -307,18 +310,26 @@ def sip_options(host: str, port: int, timeout: float) -> tuple[bool, str]:
             sock.connect(address)
             local_host, local_port = sock.getsockname()[:2]
             call_id = f"{secrets.token_hex(12)}@xivo-ha"
-            sock.send(sip_options_request(host, port, local_host, local_port, call_id))
+            request = sip_options_request(host, port, local_host, local_port, call_id)
+            # Retransmitted within the timeout, as a SIP client over UDP
+            # does (RFC 3261 timer E, here at a fixed short step): on a
+            # lossy link one lost datagram must not fail the attempt.
+            next_send = time.monotonic()
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                if now >= deadline:
                     return False, f"no SIP answer within {timeout:g} s"
-                sock.settimeout(remaining)
-                data = sock.recv(65535)
+                if now >= next_send:
+                    sock.send(request)
+                    next_send = now + SIP_RETRANSMIT
+                sock.settimeout(max(0.001, min(deadline, next_send) - now))
+                try:
+                    data = sock.recv(65535)
+                except socket.timeout:
+                    continue
                 text = data.decode("utf-8", "replace")
                 if text.startswith("SIP/2.0 ") and call_id in text:
                     return True, text.split("\r\n", 1)[0]
-    except socket.timeout:
-        return False, f"no SIP answer within {timeout:g} s"
     except ConnectionRefusedError:
         return False, "SIP port unreachable (nothing listens)"
     except OSError as e:

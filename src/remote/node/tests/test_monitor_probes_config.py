@@ -79,6 +79,13 @@ class SipProbe(unittest.TestCase):
         self.assertFalse(ok)
         self.assertIn("no SIP answer", detail)
 
+    def test_a_lost_request_is_retransmitted_within_the_timeout(self):
+        # A lossy link: the first three datagrams are lost.
+        r = self.responder(answer=lambda req: None if len(r.requests) <= 3 else b"SIP/2.0 200 OK\r\n" + req.split(b"\r\n", 1)[1])
+        ok, detail = lib.sip_options("127.0.0.1", r.port, 1)
+        self.assertTrue(ok, detail)
+        self.assertEqual(len({req.split(b"Call-ID: ")[1].split(b"\r\n")[0] for req in r.requests}), 1, "retransmissions keep the Call-ID")
+
     def test_an_answer_to_another_request_does_not_count(self):
         r = self.responder(answer=lambda req: b"SIP/2.0 200 OK\r\nCall-ID: someone-else\r\n\r\n")
         self.assertFalse(lib.sip_options("127.0.0.1", r.port, 0.3)[0])
