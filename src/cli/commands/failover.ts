@@ -1,14 +1,11 @@
 // xivo-ha failover | failback: planned switches for maintenance. The slave's
 // monitor performs the transition (src/ha/switchover.ts); this file wires
-// the inventory, the connections and the output.
+// the inventory, the connections and the output. The loader, SSH transport
+// and HA code are imported by the action, not at every start-up.
 
 import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { loadInventory } from '../../load/index.js';
-import { connectSsh } from '../../transport/ssh.js';
-import { connectCluster } from '../../ha/cluster-connections.js';
-import { failback, failover, SwitchFailed, SwitchRefused } from '../../ha/switchover.js';
 import { ExitCode } from '../../core/events.js';
 import { createEmitter } from '../output.js';
 
@@ -27,7 +24,7 @@ function who(): string {
   }
 }
 
-function registerSwitch(program: Command, name: 'failover' | 'failback', description: string, run: typeof failover): void {
+function registerSwitch(program: Command, name: 'failover' | 'failback', description: string): void {
   program
     .command(name)
     .description(description)
@@ -36,6 +33,14 @@ function registerSwitch(program: Command, name: 'failover' | 'failback', descrip
     .option('--json', 'JSON events on stdout')
     .option('--no-color', 'no colours')
     .action(async (flags: SwitchFlags) => {
+      const [{ loadInventory }, { connectSsh }, { connectCluster }, switchover] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../transport/ssh.js'),
+        import('../../ha/cluster-connections.js'),
+        import('../../ha/switchover.js'),
+      ]);
+      const { SwitchFailed, SwitchRefused } = switchover;
+      const run = switchover[name];
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
@@ -55,6 +60,6 @@ function registerSwitch(program: Command, name: 'failover' | 'failback', descrip
 }
 
 export function registerFailoverCommands(program: Command): void {
-  registerSwitch(program, 'failover', 'planned switch to the slave: stop the master\'s telephony (held by its guard), the slave takes over at once and stays active until failback', failover);
-  registerSwitch(program, 'failback', 'planned switch back: the slave copies back what it recorded, stops its telephony, the master resumes', failback);
+  registerSwitch(program, 'failover', 'planned switch to the slave: stop the master\'s telephony (held by its guard), the slave takes over at once and stays active until failback');
+  registerSwitch(program, 'failback', 'planned switch back: the slave copies back what it recorded, stops its telephony, the master resumes');
 }

@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/events.js';
 import { createEmitter } from '../output.js';
-import { runBeforeApplyChecks } from '../../ha/before-apply.js';
 
 interface RunFlags {
   inventory: string;
@@ -76,6 +75,7 @@ async function execute(command: 'plan' | 'apply', playbooks: string[], flags: Ru
   const connectOptions = { acceptNew: Boolean(flags.acceptNew), become: false };
   if (command === 'apply') {
     // Prerequisites first (src/ha/before-apply.ts): a failed one refuses the whole apply before any write.
+    const { runBeforeApplyChecks } = await import('../../ha/before-apply.js');
     const before = await runBeforeApplyChecks(inventory, connectSsh, connectOptions, flags.skipCheck ?? [], emit);
     if (!before.ok) return ExitCode.error;
   }

@@ -11,16 +11,12 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { hostname, userInfo } from 'node:os';
-import { loadInventory } from '../../load/index.js';
-import { selectHosts } from '../../load/host-pattern.js';
-import { connectSsh } from '../../transport/ssh.js';
 import type { Connector, HostConnection } from '../../transport/types.js';
 import type { InventoryHost } from '../../core/model.js';
 import type { RunEvent } from '../../core/events.js';
 import { ExitCode } from '../../core/events.js';
 import { ConnectError, LockError } from '../../core/errors.js';
 import { lockPathOf } from '../../core/pending-handlers.js';
-import { describeError } from '../../core/host-run.js';
 import { createEmitter } from '../output.js';
 
 interface UnlockFlags {
@@ -90,6 +86,12 @@ export function registerUnlockCommand(program: Command): void {
     .option('--json', 'one JSON event per line on stdout')
     .option('--no-color', 'no colours')
     .action(async (flags: UnlockFlags) => {
+      // Imported here, not at start-up: no other command needs the loader or SSH.
+      const [{ loadInventory }, { selectHosts }, { connectSsh }] = await Promise.all([
+        import('../../load/index.js'),
+        import('../../load/host-pattern.js'),
+        import('../../transport/ssh.js'),
+      ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = createEmitter(flags);
       const names = flags.limit ? selectHosts(inventory, flags.limit) : [...inventory.hosts.keys()];
@@ -106,6 +108,8 @@ export async function unlockHost(
   options: { force: boolean; acceptNew: boolean },
   emit: (event: RunEvent) => void,
 ): Promise<UnlockOutcome> {
+  // host-run pulls in the planner, the modules and the template engine: only when used.
+  const { describeError } = await import('../../core/host-run.js');
   const path = lockPathOf(host.vars);
   let conn: HostConnection;
   try {
