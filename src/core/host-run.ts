@@ -337,23 +337,25 @@ export class HostRun {
 
   /**
    * Notified handlers in definition order; a handler that changes may notify
-   * others (the loader rejects cycles), which run in a further pass.
+   * others (the loader rejects cycles), which run in a further pass. Every
+   * handler listening to a notified topic runs, as in Ansible: the topics due
+   * are taken once per pass, not consumed by the first handler that answers.
    */
   private async runHandlers(): Promise<void> {
     while (this.notified.size > 0) {
-      let ran = false;
-      for (const handler of this.o.play.handlers) {
-        const answersTo = [handler.name, ...handler.listen];
-        if (!answersTo.some((n) => this.notified.has(n))) continue;
-        for (const n of answersTo) this.notified.delete(n);
-        ran = true;
+      const due = new Set(this.notified);
+      this.notified.clear();
+      const toRun = this.o.play.handlers.filter((h) => [h.name, ...h.listen].some((n) => due.has(n)));
+      if (toRun.length === 0) return;
+      for (const [i, handler] of toRun.entries()) {
+        // Notified by name by an earlier handler of this pass: this run serves it.
+        this.notified.delete(handler.name);
         if (await this.runTask(handler, true)) {
-          // Still owed: recorded on the host for the next run.
-          for (const n of answersTo) this.notified.add(n);
+          // Still owed (this one and those after it): recorded on the host for the next run.
+          for (const owed of toRun.slice(i)) this.notified.add(owed.name);
           return;
         }
       }
-      if (!ran) return;
     }
   }
 

@@ -102,6 +102,26 @@ test('runs notified handlers once, at the end of the play, in definition order',
   assert.deepEqual(order, ['echo first', 'echo second']);
 });
 
+test('runs every handler listening to a notified topic, in definition order', async () => {
+  const order: string[] = [];
+  const a = new FakeHost('a', (argv) => {
+    order.push(argv.join(' '));
+    return { rc: 0, stdout: '', stderr: '' };
+  });
+  const pb = playbook(
+    play([task('conf', 'copy', { dest: '/conf', content: 'x' }, { notify: ['config changed'] })], {
+      handlers: [
+        handler('log', 'command', { argv: ['echo', 'log'] }, { listen: ['config changed'] }),
+        handler('unrelated', 'command', { argv: ['echo', 'never'] }),
+        handler('reload', 'command', { argv: ['echo', 'reload'] }, { listen: ['config changed'] }),
+      ],
+    }),
+  );
+  const h = harness(inventory({ a: {} }), pb, [a]);
+  assert.equal(await h.run('apply'), 0);
+  assert.deepEqual(order, ['echo log', 'echo reload']);
+});
+
 test('fires on the next run the handlers a host owed when it failed after notifying', async () => {
   let failNext = true;
   const ran: string[] = [];
