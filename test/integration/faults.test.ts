@@ -9,9 +9,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cutLink, ensureLab, execOk, execOn, powerOff, revive } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, findNode, powerOff, revive, waitTcp } from '../helpers/lab.js';
 import {
-  applyGeneration, cleanNodes, createWorkspace, describeRun, halfWritten, MANAGED_DIR, snapshot, summaries,
+  applyGeneration, cleanNodes, createWorkspace, describeRun, halfWritten, MANAGED_DIR, runCli, snapshot, summaries,
   type CliEvent, type CliRun, type NodeSnapshot, type Workspace,
 } from '../fixtures/faults/workspace.js';
 
@@ -153,4 +153,62 @@ test('a full disk fails that host with the path and "No space left", keeps the o
     if (mounted) await execOn(node, ['umount', dataDir]);
     await execOn(node, ['rm', '-rf', '/run/xivo-ha-faults-data']);
   }
+});
+
+// ------------------------------------------------------------ timeouts
+
+/** Accepts TCP and never says a word; ends itself after 120 s should the test die before killing it. */
+const SILENT_LISTENER = `
+import os, signal, socket, time
+signal.alarm(120)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 2222)); s.listen(16)
+open('/run/xivo-ha-faults-listener.pid', 'w').write(str(os.getpid()))
+held = []
+while True:
+    held.append(s.accept()[0])
+`;
+
+test('a host that accepts TCP but never speaks SSH is reported as a timeout within its connect timeout', async () => {
+  const node = 'edge';
+  const listener = execOn(node, ['python3', '-c', SILENT_LISTENER], { timeoutMs: 150_000 });
+  try {
+    await waitTcp(findNode(node).address, 2222, 20_000);
+    ws.writeHosts([{ name: 'silent', address: findNode(node).address, port: 2222, timeoutS: 3 }, { name: 'cc-slave' }]);
+    const run = await runCli(['plan', '-i', ws.inventory, ws.playbook, '--json', '-e', `generation=${generation}`]);
+    assert.equal(run.code, 3, describeRun(run));
+    const refused = run.events.find((e) => e.type === 'host_unreachable' && e.host === 'silent');
+    assert.ok(refused, describeRun(run));
+    assert.equal(refused.reason, 'timeout');
+    assert.match(String(refused.message), /accepted the connection but did not complete an SSH handshake within 3 s/);
+    const connected = run.events.find((e) => e.type === 'host_connected' && e.host === 'cc-slave');
+    assert.ok(connected, 'the other host is not held up');
+    const start = Date.parse(String(run.events.find((e) => e.type === 'run_start')!.time));
+    const at = Date.parse(String(refused.time));
+    assert.ok(at - start < 3000 + 5000, `reported ${(at - start) / 1000} s after the start: the connect timeout is 3 s`);
+  } finally {
+    ws.writeHosts(NODES.map((name) => ({ name })));
+    const pid = (await execOn(node, ['cat', '/run/xivo-ha-faults-listener.pid'])).stdout.trim();
+    if (pid) await execOn(node, ['kill', pid]);
+    await execOn(node, ['rm', '-f', '/run/xivo-ha-faults-listener.pid']);
+    await listener;
+  }
+});
+
+test('a command that hangs fails its task with a clear timeout (task keyword timeout) and is killed on the node', async () => {
+  const node = 'cc-slave';
+  ws.writeHosts([{ name: node }]);
+  try {
+    const run = await runCli(['apply', '-i', ws.inventory, `${ws.dir}/hang.yml`, '--json'], { timeoutMs: 90_000 });
+    assert.equal(run.code, 3, describeRun(run));
+    const result = run.events.find((e) => e.type === 'task_result' && e.task === 'wait forever');
+    assert.ok(result, describeRun(run));
+    assert.equal(result.status, 'failed');
+    assert.match(String(result.error), /timed out after 3 s: sleep 600/);
+    assert.ok(Number(result.duration_ms) < 30_000, `the task took ${result.duration_ms} ms`);
+    assert.equal((await execOn(node, ['pgrep', '-f', 'sleep 600'])).stdout.trim(), '', 'the command was killed');
+  } finally {
+    ws.writeHosts(NODES.map((name) => ({ name })));
+  }
+  await assertConverges();
 });
