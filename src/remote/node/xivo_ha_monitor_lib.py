@@ -675,6 +675,10 @@ class Monitor:
             if not reachable:
                 if previous.get("ok", True):
                     log(f"{iso(self.clock.now())} takeover withheld: witness {witness} unreachable, this slave may be the isolated one")
+                # Failures seen while isolated say nothing of the master: when
+                # the link returns, one slow first probe must not complete a
+                # count built up in isolation (the lab showed that takeover).
+                self.state["counters"]["failed_rounds"] = 0
                 self.save(durable=False)
                 return
             reason += f"; witness {witness} answers"

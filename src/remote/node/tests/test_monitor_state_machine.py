@@ -114,6 +114,15 @@ class Takeover(MonitorCase):
         self.assertEqual(self.saved()["state"], lib.STANDBY)
         self.assertEqual(self.saved()["counters"]["failed_rounds"], 0)
 
+    def test_a_slow_first_probe_after_isolation_does_not_complete_the_isolated_count(self):
+        # Fast profile: isolated from 10 to 40; the first probe after the link
+        # returns fails (neighbour discovery), the next ones pass.
+        cut = down_between(10, 41)
+        self.build(cut, monitor={"profile": "fast", "witness": "198.18.0.1"}, witness=down_between(10, 40))
+        run_until(self.monitor, self.clock, 120)
+        self.assertEqual(self.takeover_times(), [])
+        self.assertEqual(self.saved()["state"], lib.STANDBY)
+
     def test_takeover_actions_run_once_in_order_while_the_master_stays_down(self):
         self.build(down_between(30))
         run_until(self.monitor, self.clock, 3600)
