@@ -238,7 +238,11 @@ export class HostRun {
    */
   private forgetWhatDeferredTaskTouches(module: Module, task: TaskSpec, vars: Vars): void {
     if (READ_ONLY_MODULES.has(module.name)) return;
-    const probes = probesDespiteUnknowns(module, task, this.o.host.name, this.o.play, vars);
+    const all = probesDespiteUnknowns(module, task, this.o.host.name, this.o.play, vars);
+    // Parent directories are probed to see whether the target can be made, not
+    // because the task rewrites them: forgetting them would defer every sibling.
+    const paths = all.flatMap((p) => (p.kind === 'file' ? [p.path] : []));
+    const probes = all.filter((p) => p.kind !== 'file' || !paths.some((q) => q.startsWith(`${p.path.replace(/\/$/, '')}/`)));
     if (probes.length === 0) return;
     this.o.model.applyChange({ action: 'run', target: task.name, summary: `decide "${task.name}"`, steps: [], assume: probes.map((probe) => ({ probe, unknown: true as const })) });
   }

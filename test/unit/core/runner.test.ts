@@ -174,6 +174,7 @@ test('plans a link to a file whose template is known only after apply as known a
     task('read', 'command', { argv: ['cat', '/etc/motd'] }, { register: 'motd', changedWhen: ['false'] }),
     task('render', 'copy', { dest: '/etc/app.conf', content: '{{ motd.stdout }}\n' }),
     task('link', 'file', { src: 'app.conf', dest: '/etc/current.conf', state: 'link' }),
+    task('sibling', 'copy', { dest: '/etc/other.conf', content: 'x\n' }),
   ]));
   const h = harness(inventory({ a: {} }), pb, [a]);
   assert.equal(await h.run('plan'), 2, 'no failure: the link waits for the file');
@@ -181,6 +182,8 @@ test('plans a link to a file whose template is known only after apply as known a
   assert.ok(link && link.type === 'task_result');
   assert.equal(link.status, 'pending');
   assert.equal(link.changes[0]!.knownAfterApply, true);
+  const sibling = h.events.find((e) => e.type === 'task_result' && e.task === 'sibling');
+  assert.ok(sibling && sibling.type === 'task_result' && sibling.changes[0]?.knownAfterApply !== true, 'a file beside it is planned as usual');
 
   assert.equal(await h.run('apply'), 0);
   assert.equal(a.readFile('/etc/app.conf'), 'hello\n');
