@@ -5,18 +5,24 @@ import type { RunEvent } from '../core/events.js';
 import { createJsonView } from './views/json.js';
 import { createHumanView } from './views/human.js';
 import { colorWanted, palette } from './views/colors.js';
+import { withLiveProgress } from './views/live.js';
 
 export interface OutputOptions {
   json?: boolean;
   color?: boolean;
   verbose?: boolean;
+  /** A live per-host progress view, when stdout is a terminal (plan and apply). */
+  live?: boolean;
+}
+
+/** Live redraws only for a person at a terminal: not in CI, not for a dumb terminal. */
+export function liveWanted(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
 }
 
 export function createEmitter(o: OutputOptions): (event: RunEvent) => void {
   if (o.json) return createJsonView();
-  return createHumanView({
-    write: (t) => process.stdout.write(t),
-    colors: palette(colorWanted(process.stdout, o.color === false)),
-    verbose: Boolean(o.verbose),
-  });
+  const colors = palette(colorWanted(process.stdout, o.color === false));
+  const human = createHumanView({ write: (t) => process.stdout.write(t), colors, verbose: Boolean(o.verbose) });
+  return o.live && liveWanted(process.stdout) ? withLiveProgress(human, process.stdout, colors) : human;
 }

@@ -71,7 +71,7 @@ async function execute(command: 'plan' | 'apply', playbooks: string[], flags: Ru
   ]);
   const extraVars = parseExtraVars(flags.extraVars);
   const { inventory, playbooks: loaded } = loadInputs(flags.inventory, playbooks, extraVars);
-  const emit = createEmitter(flags);
+  const emit = createEmitter({ ...flags, live: true });
   const connectOptions = { acceptNew: Boolean(flags.acceptNew), become: false };
   if (command === 'apply') {
     // Prerequisites first (src/ha/before-apply.ts): a failed one refuses the whole apply before any write.
