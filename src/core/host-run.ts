@@ -241,8 +241,9 @@ export class HostRun {
     const all = probesDespiteUnknowns(module, task, this.o.host.name, this.o.play, vars);
     // Parent directories are probed to see whether the target can be made, not
     // because the task rewrites them: forgetting them would defer every sibling.
-    const paths = all.flatMap((p) => (p.kind === 'file' ? [p.path] : []));
-    const probes = all.filter((p) => p.kind !== 'file' || !paths.some((q) => q.startsWith(`${p.path.replace(/\/$/, '')}/`)));
+    // Modules list their target first; its ancestors are the directories meant.
+    const target = all[0]?.kind === 'file' ? all[0].path : undefined;
+    const probes = all.filter((p) => p.kind !== 'file' || target === undefined || !target.startsWith(`${p.path.replace(/\/$/, '')}/`));
     if (probes.length === 0) return;
     this.o.model.applyChange({ action: 'run', target: task.name, summary: `decide "${task.name}"`, steps: [], assume: probes.map((probe) => ({ probe, unknown: true as const })) });
   }
