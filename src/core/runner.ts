@@ -15,6 +15,7 @@ import { HostRun, describeError, type RunMode } from './host-run.js';
 import { playVars } from './vars.js';
 import { PendingHandlers, lockPathOf, stateDirOf } from './pending-handlers.js';
 import { mapLimit } from './concurrency.js';
+import { endHolder, isOrphanOfThisWorkstation, probeHolder, waitFree } from './stale-lock.js';
 
 export interface RunRequest {
   command: 'plan' | 'apply';
@@ -69,7 +70,7 @@ export async function runPlaybooks(req: RunRequest): Promise<RunResult> {
         connections.set(name, conn);
         models.set(name, new FactsModel(new Map()));
         req.emit({ type: 'host_connected', host: name, duration_ms: Date.now() - t0 });
-        if (req.command === 'apply') await conn.lock(lockHolder(), lockPathOf(host.vars));
+        if (req.command === 'apply') await takeLock(conn, lockPathOf(host.vars), req.emit);
         await pending.load(conn, models.get(name)!, stateDirOf(host.vars));
       } catch (err) {
         const t = totals.get(name)!;
@@ -183,6 +184,23 @@ function targetedHosts(req: RunRequest): string[] {
   }
   // Inventory order, so output is stable.
   return [...req.inventory.hosts.keys()].filter((h) => seen.has(h));
+}
+
+/**
+ * Takes the host's run lock. A holder that is an apply from this very
+ * workstation whose runner process is gone is an orphan (its agent never saw
+ * the runner's FIN, e.g. the link was down when it died): its agent is ended
+ * and the lock retaken. Any other holder refuses the run (LockError).
+ */
+async function takeLock(conn: HostConnection, path: string, emit: (event: RunEvent) => void): Promise<void> {
+  const me = lockHolder();
+  const holder = await probeHolder(conn, path, me);
+  if (holder === undefined) return;
+  const refusal = () => conn.lock(me, path);
+  if (!isOrphanOfThisWorkstation(holder)) return refusal();
+  emit({ type: 'message', level: 'warning', host: conn.host, text: `${conn.host}: the run holding ${path} (${holder.holder}) is gone from this workstation; ending its agent pid ${holder.pid}` });
+  const why = await endHolder(conn, holder.pid!);
+  if (why !== undefined || !(await waitFree(conn, path, me))) return refusal();
 }
 
 function lockHolder(): string {

@@ -10,12 +10,12 @@
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { hostname, userInfo } from 'node:os';
 import type { Connector, HostConnection } from '../../transport/types.js';
 import type { InventoryHost } from '../../core/model.js';
 import type { RunEvent } from '../../core/events.js';
 import { ExitCode } from '../../core/events.js';
-import { ConnectError, LockError } from '../../core/errors.js';
+import { ConnectError } from '../../core/errors.js';
+import { endHolder, probeHolder, waitFree, type LockHolder } from '../../core/stale-lock.js';
 import { lockPathOf } from '../../core/pending-handlers.js';
 import { createEmitter } from '../output.js';
 
@@ -28,52 +28,7 @@ interface UnlockFlags {
   color?: boolean;
 }
 
-/** What the lock file says about its holder (written by the agent when it took the lock). */
-export interface LockHolder {
-  holder?: string;
-  pid?: number;
-  user?: string;
-  ssh_client?: string | null;
-  since?: string;
-}
-
 export type UnlockOutcome = 'free' | 'locked' | 'broken' | 'failed';
-
-/**
- * Ends the agent `pid` holding the lock, after checking it is one (a pid
- * can be reused), then the process groups of the commands it started (each
- * runs in its own session, see docs/agent.md), found before the agent dies
- * and they are re-parented. Prints gone, not-agent or killed.
- */
-export const KILL_AGENT_SCRIPT = `
-import os, signal, sys
-pid = int(sys.argv[1])
-try:
-    cmdline = open('/proc/%d/cmdline' % pid, 'rb').read()
-except OSError:
-    print('gone'); sys.exit(0)
-if b'xivo-ha-agent' not in cmdline:
-    print('not-agent'); sys.exit(0)
-children = []
-for entry in os.listdir('/proc'):
-    if not entry.isdigit():
-        continue
-    try:
-        ppid = int(open('/proc/%s/stat' % entry).read().rsplit(')', 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        continue
-    if ppid == pid:
-        children.append(int(entry))
-# The agent first, so it cannot answer for a command it sees die; then its commands.
-os.kill(pid, signal.SIGKILL)
-for child in children:
-    for kill in (lambda: os.killpg(child, signal.SIGKILL), lambda: os.kill(child, signal.SIGKILL)):
-        try:
-            kill()
-        except OSError:
-            pass
-print('killed')
-`;
 
 export function registerUnlockCommand(program: Command): void {
   program
@@ -134,10 +89,8 @@ export async function unlockHost(
       emit({ type: 'host_failed', host: host.name, message: `${host.name}: the lock file ${path} names no agent pid: cannot end its holder` });
       return 'failed';
     }
-    const killed = await conn.exec(['python3', '-c', KILL_AGENT_SCRIPT, String(holder.pid)]);
-    const verdict = killed.stdout.trim();
-    if (killed.rc !== 0 || verdict === 'not-agent') {
-      const why = verdict === 'not-agent' ? `pid ${holder.pid} is not a xivo-ha agent` : `exit ${killed.rc}: ${killed.stderr.trim()}`;
+    const why = await endHolder(conn, holder.pid);
+    if (why !== undefined) {
       emit({ type: 'host_failed', host: host.name, message: `${host.name}: could not end the lock's holder (${why})` });
       return 'failed';
     }
@@ -153,35 +106,6 @@ export async function unlockHost(
   } finally {
     await conn.close();
   }
-}
-
-/**
- * The holder when the lock is held, undefined when it is free. Taking the
- * lock is the only reliable test (the file's content outlives its holder);
- * our connection keeps it until close, a moment later.
- */
-async function probeHolder(conn: HostConnection, path: string): Promise<LockHolder | undefined> {
-  try {
-    await conn.lock(`xivo-ha unlock by ${userInfo().username}@${hostname()} pid ${process.pid}`, path);
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof LockError)) throw err;
-    const facts = await conn.probe([{ kind: 'file', path, content: true }]);
-    const fact = [...facts.values()][0] as { exists?: boolean; content?: Buffer } | undefined;
-    try {
-      return JSON.parse(fact?.content?.toString('utf8') ?? '{}') as LockHolder;
-    } catch {
-      return { holder: fact?.content?.toString('utf8').trim() || 'an unknown run' };
-    }
-  }
-}
-
-async function waitFree(conn: HostConnection, path: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    if ((await probeHolder(conn, path)) === undefined) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 export function describeHolder(h: LockHolder, path: string): string {
