@@ -20,8 +20,11 @@ before(async () => {
 });
 
 after(async () => {
-  await cleanNodes(NODES);
-  ws?.remove();
+  try {
+    await cleanNodes(NODES);
+  } finally {
+    ws?.remove();
+  }
 });
 
 async function assertConverges(): Promise<void> {

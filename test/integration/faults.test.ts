@@ -27,9 +27,12 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled(NODES.map((n) => revive(n)));
-  await cleanNodes(NODES);
-  ws?.remove();
+  try {
+    await Promise.allSettled(NODES.map((n) => revive(n)));
+    await cleanNodes(NODES);
+  } finally {
+    ws?.remove();
+  }
 });
 
 /** The next apply converges (exit 0) and the one after changes nothing on any host. */

@@ -30,8 +30,11 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(NODES.map((n) => execOn(n, ['rm', '-rf', SECRET_DIR])));
-  ws?.remove();
+  try {
+    await Promise.allSettled(NODES.map((n) => execOn(n, ['rm', '-rf', SECRET_DIR])));
+  } finally {
+    ws?.remove();
+  }
 });
 
 const secretRun = (command: 'plan' | 'apply', generation: number, extra: string[] = []) =>
