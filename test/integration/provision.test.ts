@@ -123,7 +123,8 @@ test('disabling HA removes every xivo-ha timer, key, role, pg_hba line and the m
     const timers = (await execOn(node, ['systemctl', 'list-timers', '--all', '--no-legend'])).stdout;
     assert.doesNotMatch(timers, /xivo-ha/);
     const keys = await execOk(node, ['sh', '-c', 'ls /root/.ssh/; cat /root/.ssh/authorized_keys']);
-    assert.doesNotMatch(keys, /xivo_ha|xivo-ha/);
+    // The lab's own runner key stays (its comment is "xivo-ha-lab runner"); xivo-ha's keys and forced commands go.
+    assert.doesNotMatch(keys, /xivo_ha_(replication|failback)|xivo-ha-(replication|failback)|xivo-ha-receive/);
     assert.deepEqual(JSON.parse(await readNodeFile(node, '/etc/xivo/ha.conf')), { node_type: 'disabled', remote_address: '' });
     assert.equal((await execOn(node, ['test', '-e', '/etc/xivo-ha'])).code, 1);
     assert.equal((await execOn(node, ['test', '-e', '/etc/systemd/system/asterisk.service.d/xivo-ha-guard.conf'])).code, 1);
