@@ -12,7 +12,7 @@
 import { posix } from 'node:path';
 import type { Change, Module, ModulePlan, Probe } from '../core/types.js';
 import { ModuleArgError, bool, choice, optionalString, requiredAliased, type Args } from './shared/args.js';
-import { planAttrsOnly, planWrite, readLines, unchangedNote, type WritePlan } from './shared/content.js';
+import { inPlaceEditProbes, planAttrsOnly, planWrite, readLines, unchangedNote, type WritePlan } from './shared/content.js';
 import { readAttrs, type WantedAttrs } from './shared/file-attrs.js';
 import { compilePythonRegex, expandMatch, fromByteString, toByteString, type PyRegex } from './shared/python-regex.js';
 import { argsObject, boolArg, enumArg, fileAttrArgs, requireOneOf, stringArg, textArg } from './shared/schema.js';
@@ -91,11 +91,7 @@ export const lineinfile: Module = {
   ),
 
   probes(args: Args): Probe[] {
-    const a = parse(args);
-    return [
-      { kind: 'file', path: a.path, content: true },
-      { kind: 'file', path: posix.dirname(a.path) },
-    ];
+    return inPlaceEditProbes(parse(args).path);
   },
 
   plan(args: Args, facts, ctx): ModulePlan {

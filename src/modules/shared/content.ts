@@ -4,7 +4,8 @@
 // the same atomic write), else an attrs step when only attributes differ.
 
 import { createHash } from 'node:crypto';
-import type { Change, Diff, FileFact, ModuleContext } from '../../core/types.js';
+import { posix } from 'node:path';
+import type { Change, Diff, FileFact, ModuleContext, Probe } from '../../core/types.js';
 import { DEFAULT_FILE_MODE } from '../../facts/model.js';
 import { attrsDelta, attrsStep, checkedWords, describeDelta, isEmptyDelta, newPathAttrs, type WantedAttrs } from './file-attrs.js';
 
@@ -100,4 +101,15 @@ export function readLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split(/(?<=\n)/);
   return lines;
+}
+
+/**
+ * What a module that edits a file in place (lineinfile, blockinfile) must know:
+ * the file with its content, and its directory (for `create`).
+ */
+export function inPlaceEditProbes(path: string): Probe[] {
+  return [
+    { kind: 'file', path, content: true },
+    { kind: 'file', path: posix.dirname(path) },
+  ];
 }
