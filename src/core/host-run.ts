@@ -19,6 +19,7 @@ import { decideItem, evaluateWhen, probesDespiteUnknowns, probesFor, type ItemDe
 import { viewChange } from './change-view.js';
 import { evaluateCondition, templateValue } from '../template/index.js';
 import { redact } from './secret.js';
+import { becomeUserOf, stepsAsUser } from './become.js';
 
 /** Modules that only read: a deferred one writes nothing later tasks could depend on. */
 const READ_ONLY_MODULES = new Set(['stat', 'slurp', 'assert', 'debug']);
@@ -288,7 +289,7 @@ export class HostRun {
     let stepResults: StepResult[] = [];
     if (this.o.mode === 'apply') {
       for (const change of changes) {
-        const results = await this.o.conn.apply(withTaskTimeout(change.steps, task.timeoutS));
+        const results = await this.o.conn.apply(stepsAsUser(withTaskTimeout(change.steps, task.timeoutS), becomeUserOf(task, this.o.play)));
         stepResults = stepResults.concat(results);
         const bad = results.find((r) => !r.ok);
         if (bad || results.length < change.steps.length) {

@@ -66,14 +66,23 @@ export interface Facts {
   isUnknown(probe: Probe): boolean;
 }
 
+/**
+ * `asUser` (Ansible's become_user) on a filesystem step: the agent does it
+ * with that user's identity (effective uid, gid and groups), so what it
+ * creates is that user's and what the user may not do fails, as in Ansible.
+ */
+interface FsStepBase {
+  asUser?: string;
+}
+
 /** One unit of work for the executor. Every file write is atomic: temp file beside the target, attributes, rename. */
 export type Step =
-  | { kind: 'put'; path: string; content: Buffer; mode?: number; owner?: string; group?: string }
-  | { kind: 'mkdir'; path: string; mode?: number; owner?: string; group?: string }
-  | { kind: 'remove'; path: string; recursive?: boolean }
-  | { kind: 'symlink'; path: string; target: string; owner?: string; group?: string }
-  | { kind: 'attrs'; path: string; mode?: number; owner?: string; group?: string; follow?: boolean }
-  | { kind: 'touch'; path: string; mode?: number; owner?: string; group?: string }
+  | ({ kind: 'put'; path: string; content: Buffer; mode?: number; owner?: string; group?: string } & FsStepBase)
+  | ({ kind: 'mkdir'; path: string; mode?: number; owner?: string; group?: string } & FsStepBase)
+  | ({ kind: 'remove'; path: string; recursive?: boolean } & FsStepBase)
+  | ({ kind: 'symlink'; path: string; target: string; owner?: string; group?: string } & FsStepBase)
+  | ({ kind: 'attrs'; path: string; mode?: number; owner?: string; group?: string; follow?: boolean } & FsStepBase)
+  | ({ kind: 'touch'; path: string; mode?: number; owner?: string; group?: string } & FsStepBase)
   | {
       kind: 'exec';
       argv: string[];

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -23,6 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { stepsAsUser } from '../../../src/core/become.js';
 import { LockError } from '../../../src/core/errors.js';
 import type { FileFact, Step } from '../../../src/core/types.js';
 import { agentArgv, agentPreamble } from '../../../src/transport/agent-source.js';
@@ -260,6 +262,55 @@ describe('exec steps', () => {
     assert.equal(r?.ok, false);
     assert.match(r?.error ?? '', /timed out after 0.2 s/);
     assert.ok(Date.now() - t0 < 10_000);
+  });
+});
+
+describe('become_user: steps done as another user', { skip: !root && 'needs root to act as another user' }, () => {
+  /** A directory nobody may write into, reachable by nobody (the test's temp dir is root's 0700). */
+  function nobodysDir(name: string): string {
+    chmodSync(dir, 0o755);
+    const d = join(dir, name);
+    mkdirSync(d);
+    chownSync(d, 65534, 65534);
+    return d;
+  }
+
+  test("a file written as the user is the user's, with the user's primary group", async () => {
+    const c = await agent();
+    const path = join(nobodysDir('as-user-put'), 'motd');
+    await applyOk(c, [{ kind: 'put', path, content: Buffer.from('hi\n'), mode: 0o644, asUser: 'nobody' }]);
+    const st = statSync(path);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [65534, 65534, 0o644]);
+  });
+
+  test('directories made as the user are the user\'s, parents included', async () => {
+    const c = await agent();
+    const path = join(nobodysDir('as-user-mkdir'), 'a', 'b');
+    await applyOk(c, [{ kind: 'mkdir', path, asUser: 'nobody' }]);
+    assert.deepEqual([statSync(path).uid, statSync(join(path, '..')).uid], [65534, 65534]);
+  });
+
+  test('fails where the user may not write, writes nothing, and the agent is root again afterwards', async () => {
+    const c = await agent();
+    const path = join(dir, 'as-user-denied.conf');
+    const [denied] = await c.apply([{ kind: 'put', path, content: Buffer.from('x'), asUser: 'nobody' }]);
+    assert.equal(denied?.ok, false);
+    assert.match(denied?.error ?? '', /Permission denied/);
+    assert.equal(existsSync(path), false);
+    await applyOk(c, [{ kind: 'put', path, content: Buffer.from('x'), ...nobody }]);
+    assert.equal(statSync(path).uid, 65534);
+  });
+
+  test('refuses an unknown user', async () => {
+    const c = await agent();
+    const [r] = await c.apply([{ kind: 'touch', path: join(dir, 'as-ghost'), asUser: 'no-such-user-xivo' }]);
+    assert.match(r?.error ?? '', /unknown user 'no-such-user-xivo'/);
+  });
+
+  test('a command built for the user runs as the user, with its HOME', async () => {
+    const c = await agent();
+    const [r] = await c.apply(stepsAsUser([{ kind: 'exec', argv: ['sh', '-c', 'id -un; echo $HOME'] }], 'nobody'));
+    assert.equal(r?.stdout, 'nobody\n/nonexistent\n');
   });
 });
 
