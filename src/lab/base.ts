@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
+import { isAlive } from './cgroups.js';
 import { runLocal, runLocalOk } from './exec.js';
 import { assetsDir, cacheDir, schemaSqlPath } from './paths.js';
 
@@ -114,6 +115,12 @@ async function buildInto(target: string, argv: (tmp: string) => string[], log: (
   const t0 = Date.now();
   try {
     await runLocalOk(argv(tmp), { inheritOutput: true });
+    if (existsSync(target)) {
+      // Another lab instance built the same key meanwhile: same inputs, same image.
+      await rm(tmp, { recursive: true, force: true });
+      log(`${target} was built meanwhile by another lab; using it`);
+      return;
+    }
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -124,10 +131,12 @@ async function buildInto(target: string, argv: (tmp: string) => string[], log: (
   log(`built ${target} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/** Half-built images from interrupted runs, and images of older keys. */
+/** Half-built images of interrupted runs; a build still running (another lab instance) is left alone. */
 async function removeStaleBuilds(): Promise<void> {
   for (const name of readdirSync(cacheDir)) {
     if (!name.startsWith('building-')) continue;
+    const builder = Number(/-(\d+)(?:\.tmpfs)?$/.exec(name)?.[1]);
+    if (Number.isInteger(builder) && builder !== process.pid && isAlive(builder)) continue;
     const path = join(cacheDir, name);
     // A build killed before its EXIT trap ran leaves its tmpfs mounted.
     if (name.endsWith('.tmpfs')) await runLocal(['umount', '--lazy', path]);
@@ -135,12 +144,14 @@ async function removeStaleBuilds(): Promise<void> {
   }
 }
 
-/** Drops cached images of older keys; only while no node uses them. */
+/** Drops cached images of older keys; never one that a node of any lab instance still has mounted. */
 export async function pruneOldBases(): Promise<void> {
   if (!existsSync(cacheDir)) return;
   const keep = [basename(basePath()), `packages-${packagesKey()}`];
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  const inUse = (name: string) => [',', ' ', '\n'].some((end) => mounts.includes(`lowerdir=${join(cacheDir, name)}${end}`));
   for (const name of readdirSync(cacheDir)) {
-    if ((name.startsWith('base-') || name.startsWith('packages-')) && !keep.includes(name)) {
+    if ((name.startsWith('base-') || name.startsWith('packages-')) && !keep.includes(name) && !inUse(name)) {
       await rm(join(cacheDir, name), { recursive: true, force: true });
     }
   }

@@ -16,7 +16,7 @@ import { listLossTables, removeAllLoss, setNodeLoss } from './link-loss.js';
 import { stateDir } from './paths.js';
 import { ensureRunnerKey, sshArgv, writeKnownHosts } from './ssh.js';
 import { labNodes, readLabState, removeLabState, requireLabNode, requireLabState, writeLabState } from './state.js';
-import { ALL_NODES, selectNodes, type LabNode, type NodeSelection } from './topology.js';
+import { ALL_NODES, LAUNCHER_NAME, machineName, selectNodes, type LabNode, type NodeSelection } from './topology.js';
 
 export type LabLog = (line: string) => void;
 
@@ -83,7 +83,7 @@ export async function labDown(log: LabLog = quiet): Promise<void> {
   }
   await removeAllLoss();
   await removeNetwork();
-  for (const node of ALL_NODES) await rm(`/run/systemd/nspawn/propagate/${node.name}`, { recursive: true, force: true });
+  for (const node of ALL_NODES) await rm(`/run/systemd/nspawn/propagate/${machineName(node.name)}`, { recursive: true, force: true });
   await removeNspawnLocks();
   if (existsSync(join(stateDir, 'nodes'))) await rm(join(stateDir, 'nodes'), { recursive: true, force: true });
   await removeLabState();
@@ -113,7 +113,8 @@ export interface LabLeftovers {
 /** What of the lab still exists on the machine (all empty after `down`). */
 export async function findLabLeftovers(): Promise<LabLeftovers> {
   const roots = labCgroupRoots();
-  const pgrep = await runLocal(['pgrep', '-f', 'xivo-ha-lab-launcher|systemd-nspawn']);
+  // This instance's launchers and containers only: other labs may run beside it.
+  const pgrep = await runLocal(['pgrep', '-f', `^bash -c .* ${LAUNCHER_NAME} |^systemd-nspawn .*--directory=${stateDir}/`]);
   return {
     netns: await listLabNetns(),
     links: await listLabLinks(),
@@ -121,7 +122,7 @@ export async function findLabLeftovers(): Promise<LabLeftovers> {
     cgroups: roots,
     // Zombies count as gone: the machine's PID 1 reaps them a moment late.
     lossTables: await listLossTables(),
-    nspawn: ALL_NODES.map((n) => `/run/systemd/nspawn/propagate/${n.name}`).filter((p) => existsSync(p)),
+    nspawn: ALL_NODES.map((n) => `/run/systemd/nspawn/propagate/${machineName(n.name)}`).filter((p) => existsSync(p)),
     processes: [...roots.flatMap(livePidsIn), ...pgrep.stdout.split('\n').filter(Boolean).map(Number).filter(isAlive)],
   };
 }

@@ -6,9 +6,10 @@
 
 import { UserError } from '../core/errors.js';
 import { runLocal, runLocalOk } from './exec.js';
+import { INSTANCE_TAG } from './instance.js';
 import { findNode, vethName } from './topology.js';
 
-const TABLE_PREFIX = 'xivo_ha_lab_loss_';
+const TABLE_PREFIX = `xivo_ha_lab${INSTANCE_TAG}_loss_`;
 
 function tableName(node: string): string {
   return `${TABLE_PREFIX}${node.replaceAll('-', '_')}`;

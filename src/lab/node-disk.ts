@@ -10,7 +10,7 @@ import { chmod, chown, copyFile, mkdir, readdir, rm, symlink, writeFile } from '
 import { dirname, join } from 'node:path';
 import { runLocal, runLocalOk } from './exec.js';
 import { hostKeysDir, nodeDir, runnerKey, stateDir } from './paths.js';
-import { ALL_NODES, findNode, isXivoNode, type LabNode } from './topology.js';
+import { ALL_NODES, RUNNER_ADDRESS, findNode, isXivoNode, type LabNode } from './topology.js';
 
 export function nodeRoot(node: string): string {
   return join(nodeDir(node), 'root');
@@ -98,7 +98,7 @@ async function enableUnit(root: string, unit: string): Promise<void> {
 }
 
 export function renderEtcHosts(node: string, nodes: readonly LabNode[]): string {
-  const lines = ['127.0.0.1\tlocalhost', `127.0.1.1\t${node}`, '198.18.0.1\trunner'];
+  const lines = ['127.0.0.1\tlocalhost', `127.0.1.1\t${node}`, `${RUNNER_ADDRESS}\trunner`];
   for (const n of nodes) lines.push(`${n.address}\t${n.name}`);
   return `${lines.join('\n')}\n`;
 }

@@ -12,20 +12,20 @@ import { findContainerInit, isAlive, killCgroupTree, nodeCgroupDirs } from './cg
 import { runLocal, sleep, tail, type LocalResult } from './exec.js';
 import { nodeRoot } from './node-disk.js';
 import { nodeDir } from './paths.js';
-import { netnsName } from './topology.js';
+import { LAUNCHER_NAME, machineName, netnsName } from './topology.js';
 
 // Static text: the node's values arrive as positional parameters, never
 // spliced into the script. nspawn exits 133 when the node reboots: boot again.
 const LAUNCHER_SCRIPT = `
 set -u
-node=$1 root=$2 netns=$3
+machine=$1 root=$2 netns=$3
 shift 3
 for dir in "$@"; do
   mkdir -p "$dir" && echo $$ > "$dir/cgroup.procs" || exit 90
 done
 while :; do
   systemd-nspawn --boot --register=no --keep-unit --quiet --console=passive \\
-    --directory="$root" --machine="$node" --network-namespace-path="/run/netns/$netns" \\
+    --directory="$root" --machine="$machine" --network-namespace-path="/run/netns/$netns" \\
     --resolv-conf=off --link-journal=no --timezone=off
   rc=$?
   echo "systemd-nspawn exited $rc"
@@ -41,7 +41,7 @@ export function consoleLog(node: string): string {
 export function launchNode(node: string): number {
   const out = openSync(consoleLog(node), 'a');
   try {
-    const child = spawn('bash', ['-c', LAUNCHER_SCRIPT, 'xivo-ha-lab-launcher', node, nodeRoot(node), netnsName(node), ...nodeCgroupDirs(node)], {
+    const child = spawn('bash', ['-c', LAUNCHER_SCRIPT, LAUNCHER_NAME, machineName(node), nodeRoot(node), netnsName(node), ...nodeCgroupDirs(node)], {
       detached: true,
       stdio: ['ignore', out, out],
     });
@@ -92,7 +92,7 @@ export async function waitNodeReady(node: string, timeoutMs = 90_000): Promise<v
 /** Powers the node off at once: SIGKILL to every process it has, launcher included. */
 export async function killNodeProcesses(node: string): Promise<void> {
   await killCgroupTree(nodeCgroupDirs(node));
-  await rm(`/run/systemd/nspawn/propagate/${node}`, { recursive: true, force: true });
+  await rm(`/run/systemd/nspawn/propagate/${machineName(node)}`, { recursive: true, force: true });
 }
 
 export function isNodeRunning(node: string): boolean {

@@ -2,16 +2,17 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INSTANCE_TAG } from './instance.js';
 
 /** The package root, from both src/lab (tests) and dist/lab (the CLI). */
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const assetsDir = join(packageRoot, 'src', 'lab', 'assets');
 export const schemaSqlPath = join(packageRoot, 'test', 'fixtures', 'xivo-asterisk-schema.sql');
-export const defaultInventoryDir = join(packageRoot, '.lab');
+export const defaultInventoryDir = join(packageRoot, `.lab${INSTANCE_TAG}`);
 
 export const cacheDir = '/var/cache/xivo-ha-lab';
-export const stateDir = '/var/lib/xivo-ha-lab';
+export const stateDir = `/var/lib/xivo-ha-lab${INSTANCE_TAG}`;
 export const stateFile = join(stateDir, 'state.json');
 export const runnerKey = join(stateDir, 'id_ed25519');
 export const knownHostsFile = join(stateDir, 'known_hosts');

@@ -2,6 +2,7 @@
 // deployment brings up. Names stay short: they end up in interface names.
 
 import { UserError } from '../core/errors.js';
+import { INSTANCE_TAG, LAB_INSTANCE } from './instance.js';
 
 export type LabDeployment = 'xivo' | 'cc' | 'xds';
 export type LabRole = 'master' | 'slave' | 'cc' | 'mds' | 'edge';
@@ -14,20 +15,25 @@ export interface LabNode {
   pairsWith?: string;
 }
 
-export const BRIDGE = 'xhabr0';
-export const RUNNER_ADDRESS = '198.18.0.1';
+export const BRIDGE = `xhabr${LAB_INSTANCE}`;
+/** The first three octets of the lab's /24: 198.18.0 for the default lab. */
+export const SUBNET = `198.18.${LAB_INSTANCE}`;
+export const RUNNER_ADDRESS = `${SUBNET}.1`;
 export const PREFIX_LENGTH = 24;
-export const NETNS_PREFIX = 'xha-';
-export const VETH_PREFIX = 'xh-';
-export const CGROUP_NAME = 'xivo-ha-lab';
+// Prefixes of different instances never prefix one another ("xha-" vs "xha1-"): each lab's sweeps see only its own.
+export const NETNS_PREFIX = `xha${INSTANCE_TAG}-`;
+export const VETH_PREFIX = `xh${INSTANCE_TAG}-`;
+export const CGROUP_NAME = `xivo-ha-lab${INSTANCE_TAG}`;
+/** argv[0] of the node launchers, how `down` finds them. */
+export const LAUNCHER_NAME = `xivo-ha-lab-launcher${INSTANCE_TAG}`;
 
 export const ALL_NODES: readonly LabNode[] = [
-  { name: 'master', address: '198.18.0.11', role: 'master' },
-  { name: 'slave', address: '198.18.0.12', role: 'slave' },
-  { name: 'cc-master', address: '198.18.0.21', role: 'cc', pairsWith: 'master' },
-  { name: 'cc-slave', address: '198.18.0.22', role: 'cc', pairsWith: 'slave' },
-  { name: 'mds1', address: '198.18.0.31', role: 'mds' },
-  { name: 'edge', address: '198.18.0.41', role: 'edge' },
+  { name: 'master', address: `${SUBNET}.11`, role: 'master' },
+  { name: 'slave', address: `${SUBNET}.12`, role: 'slave' },
+  { name: 'cc-master', address: `${SUBNET}.21`, role: 'cc', pairsWith: 'master' },
+  { name: 'cc-slave', address: `${SUBNET}.22`, role: 'cc', pairsWith: 'slave' },
+  { name: 'mds1', address: `${SUBNET}.31`, role: 'mds' },
+  { name: 'edge', address: `${SUBNET}.41`, role: 'edge' },
 ];
 
 export interface NodeSelection {
@@ -67,6 +73,11 @@ export function netnsName(node: string): string {
 
 export function vethName(node: string): string {
   return `${VETH_PREFIX}${node}`;
+}
+
+/** systemd-nspawn's machine name (its /run/systemd/nspawn/propagate/NAME): unique across instances. */
+export function machineName(node: string): string {
+  return INSTANCE_TAG === '' ? node : `${node}-lab${INSTANCE_TAG}`;
 }
 
 export function isXivoNode(node: LabNode): boolean {

@@ -12,6 +12,7 @@ import type { LocalResult } from '../../src/lab/exec.js';
 import { tail } from '../../src/lab/exec.js';
 
 export { findLabLeftovers, killNode, labDown, labUp, resetNode, reviveNode, setLinkLoss, waitTcp, runnerKey, knownHostsFile, findNode };
+export { nodeAddress, RUNNER_ADDRESS, SUBNET } from '../../src/lab/topology.js';
 export type { LocalResult };
 
 const ALL = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLab, execOk, resetNodes, writeInventory } from '../helpers/lab.js';
+import { RUNNER_ADDRESS, ensureLab, execOk, nodeAddress, resetNodes, writeInventory } from '../helpers/lab.js';
 import { applyTwice, events, xivoHa } from '../helpers/xivo-ha-cli.js';
 
 let dir: string;
@@ -67,19 +67,19 @@ test('check passes every prerequisite and health item in a correct lab', async (
 });
 
 test('names a node whose address is in another subnet', async () => {
-  // The master's address on a /30 (198.18.0.8-11): the slave's .12 is outside. A host route keeps the runner reachable.
+  // The master's address on a /30 (.8-.11 of the lab's subnet): the slave's .12 is outside. A host route keeps the runner reachable.
   const ip = (...args: string[]) => execOk('master', ['ip', ...args]);
   await brokenPrerequisite(
     'same-subnet',
     async () => {
-      await ip('addr', 'add', '198.18.0.11/30', 'dev', 'eth0', 'noprefixroute');
-      await ip('addr', 'del', '198.18.0.11/24', 'dev', 'eth0');
-      await ip('route', 'add', '198.18.0.1/32', 'dev', 'eth0');
+      await ip('addr', 'add', `${nodeAddress('master')}/30`, 'dev', 'eth0', 'noprefixroute');
+      await ip('addr', 'del', `${nodeAddress('master')}/24`, 'dev', 'eth0');
+      await ip('route', 'add', `${RUNNER_ADDRESS}/32`, 'dev', 'eth0');
     },
     async () => {
-      await ip('addr', 'add', '198.18.0.11/24', 'dev', 'eth0');
-      await ip('addr', 'del', '198.18.0.11/30', 'dev', 'eth0');
-      await execOk('master', ['sh', '-c', 'ip route del 198.18.0.1/32 dev eth0 || true']);
+      await ip('addr', 'add', `${nodeAddress('master')}/24`, 'dev', 'eth0');
+      await ip('addr', 'del', `${nodeAddress('master')}/30`, 'dev', 'eth0');
+      await execOk('master', ['sh', '-c', `ip route del ${RUNNER_ADDRESS}/32 dev eth0 || true`]);
     },
     /slave \(198\.18\.0\.12\) is outside master's subnet 198\.18\.0\.11\/30/,
   );

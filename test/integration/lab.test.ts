@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   cutLink, ensureLab, resetNodes, execOk, execOn, findLabLeftovers, labDown, labUp, mdsRegistrations, powerOff, readNodeFile, revive, sipAnswers, sshOn,
-  writeInventory,
+  nodeAddress, writeInventory,
 } from '../helpers/lab.js';
 import { labStatus, setLinkLoss } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
@@ -95,13 +95,13 @@ test('makes a killed master unreachable from the slave (ICMP and TCP) while exec
   try {
     await cutLink('master');
     assert.notEqual((await execOn('slave', ['ping', '-c', '1', '-W', '1', 'master'])).code, 0, 'master still answers ping');
-    assert.equal(await tcpOpen('slave', '198.18.0.11', 22), false, 'master still accepts TCP 22');
+    assert.equal(await tcpOpen('slave', nodeAddress('master'), 22), false, 'master still accepts TCP 22');
     assert.equal((await execOk('master', ['hostname'])).trim(), 'master');
   } finally {
     await revive('master');
   }
   await execOk('slave', ['ping', '-c', '1', '-W', '2', 'master']);
-  assert.equal(await tcpOpen('slave', '198.18.0.11', 22), true);
+  assert.equal(await tcpOpen('slave', nodeAddress('master'), 22), true);
 });
 
 test('powers the master off with kill --hard and boots it with its disk kept on revive', async () => {
@@ -142,7 +142,7 @@ test('serves the asterisk database from PostgreSQL on localhost only, on XiVO no
   assert.equal(version.trim(), 'a1b2c3d4e5f6');
   const owner = await execOk('slave', ['su', 'postgres', '-c', "psql -tA -c \"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'asterisk'\""]);
   assert.equal(owner.trim(), 'asterisk');
-  assert.equal(await tcpOpen('slave', '198.18.0.11', 5432), false, 'PostgreSQL listens beyond localhost');
+  assert.equal(await tcpOpen('slave', nodeAddress('master'), 5432), false, 'PostgreSQL listens beyond localhost');
   assert.notEqual((await execOn('cc-master', ['systemctl', 'is-active', 'postgresql@15-main'])).stdout.trim(), 'active');
 });
 
@@ -152,7 +152,7 @@ test('records on the MDS the trunk registrations a XiVO node sends while its tel
   try {
     await execOk('slave', ['sh', '-c', `echo 'register => main@mds1' >> ${conf}`]);
     await execOk('slave', ['xivo-service', 'restart']);
-    await eventually('mds1 holds a binding for main from the slave', async () => (await mdsRegistrations()).bindings['main']?.source.startsWith('198.18.0.12:') === true);
+    await eventually('mds1 holds a binding for main from the slave', async () => (await mdsRegistrations()).bindings['main']?.source.startsWith(`${nodeAddress('slave')}:`) === true);
     await execOk('slave', ['xivo-service', 'stop']);
     await eventually('the binding is gone after the slave unregistered', async () => (await mdsRegistrations()).bindings['main'] === undefined);
   } finally {
@@ -168,7 +168,7 @@ test('logs xuc restarts on CC nodes and what Edge read on relaunch', async () =>
   assert.match(await readNodeFile('cc-slave', '/var/log/xivocc/xuc-starts.log'), /start xivo_host=198\.18\.0\.12\n$/);
   await execOk('edge', ['edge-relaunch']);
   const last = JSON.parse((await readNodeFile('edge', '/var/log/xivo-ha-lab/edge-relaunch.log')).trim().split('\n').pop() ?? '{}') as { env?: Record<string, string> };
-  assert.equal(last.env?.['XIVO_HOST'], '198.18.0.11');
+  assert.equal(last.env?.['XIVO_HOST'], nodeAddress('master'));
   assert.equal((await execOn('edge', ['systemctl', 'is-active', 'coturn'])).stdout.trim(), 'inactive');
 });
 
@@ -219,7 +219,7 @@ test('brings up the cc + edge and the xds node sets, and leaves nothing behind a
     const xds = await labUp({ deployment: 'xds' });
     assert.deepEqual(xds.nodes.map((n) => n.name), ['master', 'slave', 'mds1']);
     assert.equal((await sshOn('mds1', ['hostname'])).stdout.trim(), 'mds1');
-    assert.equal(await tcpOpen('master', '198.18.0.21', 22), false, 'a cc node survived the new up');
+    assert.equal(await tcpOpen('master', nodeAddress('cc-master'), 22), false, 'a cc node survived the new up');
     // As after a crash: down must find everything by name.
     await setLinkLoss('mds1', 10);
     rmSync(stateFile);

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLab, execOk, execOn, readNodeFile, resetNodes, writeInventory } from '../helpers/lab.js';
+import { ensureLab, execOk, execOn, nodeAddress, readNodeFile, resetNodes, writeInventory } from '../helpers/lab.js';
 import { applyTwice, xivoHa, taskResults } from '../helpers/xivo-ha-cli.js';
 
-const MASTER = '198.18.0.11';
-const SLAVE = '198.18.0.12';
+const MASTER = nodeAddress('master');
+const SLAVE = nodeAddress('slave');
 const KEY = '/root/.ssh/xivo_ha_replication';
 const SSH = ['ssh', '-i', KEY, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/etc/xivo-ha/known_hosts', '-o', 'ConnectTimeout=5'];
 

@@ -45,7 +45,7 @@ async function telephonyLine(): Promise<string> {
 }
 
 export async function runDemo(options: { keep: boolean }): Promise<void> {
-  say('Bringing up the lab: a XiVO master (198.18.0.11) and slave (198.18.0.12), booted Debian 12 containers');
+  say(`Bringing up the lab: a XiVO master (${findNode('master').address}) and slave (${findNode('slave').address}), booted Debian 12 containers`);
   note('(the first run builds the base image once: a few minutes)');
   await labUp({ deployment: 'xivo' }, (line) => note(c.dim(line)));
   const files = await writeLabInventory({ deployment: 'xivo', profile: 'fast' });
