@@ -14,6 +14,9 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerUnlockCommand } from './commands/unlock.js';
 import { registerReplicateCommand } from './commands/replicate.js';
 import { registerFailoverCommands } from './commands/failover.js';
+import { registerPauseCommand } from './commands/pause.js';
+import { registerResumeCommand } from './commands/resume.js';
+import { registerUpgradeCommand } from './commands/upgrade.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -36,6 +39,9 @@ export function buildProgram(): Command {
   registerUnlockCommand(program);
   registerReplicateCommand(program);
   registerFailoverCommands(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
+  registerUpgradeCommand(program);
   registerLabCommand(program);
   registerDemoCommand(program);
   return program;

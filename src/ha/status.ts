@@ -118,6 +118,9 @@ export function summarise(cluster: string, deployment: string, nodes: NodeStatus
   }
   const paused = master?.paused ?? slave?.paused;
   if (paused) out.paused = paused;
+  for (const [n, other] of [[master, slave], [slave, master]] as const) {
+    if (n?.paused && other?.reachable && !other.paused) warnings.push(`only ${n.name} is paused: run \`xivo-ha pause -i INV\` to finish pausing, or \`xivo-ha resume -i INV\``);
+  }
   const monitor = slave?.monitor;
   if (slave?.reachable && !monitor) warnings.push('the slave has no monitor state: is xivo-ha-monitor.service running?');
   for (const f of (monitor?.failed_actions as unknown[] | undefined) ?? []) warnings.push(`failed action: ${JSON.stringify(f)}`);

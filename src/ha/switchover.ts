@@ -78,7 +78,7 @@ async function systemctl(conn: HostConnection, verb: 'start' | 'stop', what: str
 async function slaveReadiness(nodes: SwitchNodes, why: string): Promise<{ conn: HostConnection; status: NodeStatus }> {
   const conn = connection(nodes, nodes.slave, 'slave', why);
   const status = await gatherNodeStatus(nodes.slave, conn);
-  if (status.paused) throw new SwitchRefused(`${why}: the HA is paused (${JSON.stringify(status.paused)})`, 'run `xivo-ha resume -i INV` first');
+  if (status.paused && status.paused.manual_switches !== true) throw new SwitchRefused(`${why}: the HA is paused (${JSON.stringify(status.paused)})`, 'run `xivo-ha resume -i INV` first');
   const unit = status.units[MONITOR_UNIT];
   if (unit?.active !== 'active') {
     throw new SwitchRefused(`${why}: ${MONITOR_UNIT} is ${unit?.active ?? 'not installed'} on the slave ${nodes.slave.name}`, 'run `xivo-ha apply -i INV` to install and start it');

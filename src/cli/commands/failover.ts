@@ -16,7 +16,7 @@ interface SwitchFlags {
   color?: boolean;
 }
 
-function who(): string {
+export function who(): string {
   try {
     return `${userInfo().username}@${hostname()}`;
   } catch {

@@ -35,7 +35,14 @@ export function renderClusterStatus(s: ClusterStatus, c: Palette): string {
     const result = r.result === 'ok' ? c.green('ok') : c.red(r.result ?? '?');
     lines.push(`  replication: last run ${result}${r.durationS !== undefined ? ` in ${r.durationS.toFixed(1)} s` : ''}${r.reason ? ` (${r.reason})` : ''}; last success ${r.ageS !== undefined ? ago(r.ageS) : 'never'}`);
   }
-  if (s.paused) lines.push(c.yellow(`  PAUSED: ${JSON.stringify(s.paused)}`));
+  if (s.paused) {
+    const p = s.paused;
+    const on = s.nodes.filter((n) => n.paused).map((n) => n.name).join(' and ');
+    const timer = s.nodes.find((n) => n.role === 'master')?.units['xivo-ha-replicate.timer']?.active ?? 'not installed';
+    const monitor = s.nodes.find((n) => n.role === 'slave')?.monitor?.paused === true ? 'paused' : 'not yet seen the pause';
+    lines.push(c.yellow(`  PAUSED on ${on} since ${String(p.since ?? '?')} by ${String(p.by ?? '?')}: ${String(p.reason || 'no reason given')}`));
+    lines.push(`    replication timer: ${timer}; monitor: ${monitor}` + c.dim(' (no replication, no automatic takeover or failback until `xivo-ha resume`)'));
+  }
   const slave = s.nodes.find((n) => n.role === 'slave');
   const history = (slave?.monitor?.history as Array<{ at: string; from: string; to: string; reason: string }> | undefined) ?? [];
   if (history.length) {

@@ -527,6 +527,12 @@ class Monitor:
     def paused(self) -> bool:
         return os.path.exists(self.config.paths["paused_file"])
 
+    def pause_allows_manual(self) -> bool:
+        """`xivo-ha upgrade --switchover` pauses with manual_switches: its own
+        planned failover and failback go through, automatic actions do not."""
+        doc = read_json(self.config.paths["paused_file"])
+        return isinstance(doc, dict) and doc.get("manual_switches") is True
+
     def request_waiting(self) -> bool:
         return os.path.exists(self.config.paths["request_file"])
 
@@ -787,7 +793,7 @@ class Monitor:
         state = self.state.get("state")
         if action not in REQUEST_ACTIONS:
             return False, f"unknown request {action!r} (known: {', '.join(REQUEST_ACTIONS)})"
-        if self.paused():
+        if self.paused() and not self.pause_allows_manual():
             return False, f"the monitor is paused ({self.config.paths['paused_file']}): run `xivo-ha resume` first"
         if action == "takeover":
             if state != STANDBY:

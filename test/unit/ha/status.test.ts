@@ -39,3 +39,16 @@ test('lists user settings the failback could not carry back', () => {
   const s = summarise('lab', 'xivo', [node('master', 'master', 'running'), node('slave', 'slave', 'stopped', { monitor })]);
   assert.ok(s.warnings.some((w) => w.includes('not carried back') && w.includes('enablednd')));
 });
+
+test('shows who paused, when and why, with the timer\'s and the monitor\'s state, and warns when one node only is paused', async () => {
+  const { renderClusterStatus } = await import('../../../src/cli/views/status-view.js');
+  const { palette } = await import('../../../src/cli/views/colors.js');
+  const paused = { by: 'alice@laptop', since: '2026-11-28T06:00:00.000Z', reason: 'disk swap' };
+  const master = node('master', 'master', 'running', { paused, units: { 'xivo-ha-replicate.timer': { active: 'inactive', enabled: 'enabled' } } });
+  const s = summarise('lab', 'xivo', [master, node('slave', 'slave', 'stopped', { paused, monitor: { state: 'standby', paused: true } })]);
+  const text = renderClusterStatus(s, palette(false));
+  assert.match(text, /PAUSED on master and slave since 2026-11-28T06:00:00.000Z by alice@laptop: disk swap/);
+  assert.match(text, /replication timer: inactive; monitor: paused/);
+  const half = summarise('lab', 'xivo', [master, node('slave', 'slave', 'stopped', { monitor: { state: 'standby' } })]);
+  assert.ok(half.warnings.some((w) => w.startsWith('only master is paused')));
+});

@@ -98,6 +98,15 @@ class ManualTakeover(ManualCase):
         self.assertIn("paused", self.result()["message"])
         self.assertEqual(self.saved()["state"], lib.STANDBY)
 
+    def test_takes_over_on_request_while_paused_for_an_upgrade_with_switchover(self):
+        self.build()
+        with open(self.config.paths["paused_file"], "w", encoding="utf-8") as f:
+            f.write('{"reason": "upgrade", "manual_switches": true}')
+        self.request("takeover")
+        self.monitor.tick()
+        self.assertTrue(self.result()["ok"], self.result()["message"])
+        self.assertEqual(self.saved()["state"], lib.ACTIVE)
+
     def test_refuses_an_unknown_request(self):
         self.build()
         self.request("reboot")
