@@ -2,7 +2,9 @@
 // info string is `sh run`, with options: `exit=N` (the exit code the
 // commands of the block must end with; 0 by default) and `on=NODE` (they run
 // on that node, not on the workstation). Blank lines and `#` comments are
-// skipped; a line ending in `\` continues on the next.
+// skipped; a line ending in `\` continues on the next. A comment
+// `<!-- lab: WORDS -->` outside blocks is a directive for the test (set the
+// lab up for what follows), invisible to readers.
 
 export interface Snippet {
   /** 1-based line of the command in the document. */
@@ -11,6 +13,8 @@ export interface Snippet {
   expectCode: number;
   /** The node the command runs on; undefined: the workstation. */
   on?: string;
+  /** A `<!-- lab: … -->` directive instead of a command. */
+  lab?: string;
 }
 
 export function extractRunnableSnippets(markdown: string): Snippet[] {
@@ -33,6 +37,8 @@ export function extractRunnableSnippets(markdown: string): Snippet[] {
       block = { expectCode: Number(option('exit') ?? 0), ...(on ? { on } : {}) };
       return;
     }
+    const directive = /^<!--\s*lab:\s*(.*?)\s*-->$/.exec(raw.trim());
+    if (!inFence && directive) out.push({ line: i + 1, text: directive[1]!, expectCode: 0, lab: directive[1]! });
     if (!block) return;
     const line = raw.trim();
     if (pending) {

@@ -96,10 +96,7 @@ before(async () => {
   await resetNodes('master', 'slave');
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-maintenance-'));
   inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;
-  const standin = readFileSync(STANDIN, 'utf8');
-  for (const node of ['master', 'slave']) {
-    await execOk(node, ['sh', '-c', 'cat > /usr/local/sbin/xivo-upgrade && chmod 0755 /usr/local/sbin/xivo-upgrade'], { stdin: standin });
-  }
+  for (const node of ['master', 'slave']) await installStandin(node);
   await applyTwice(inventory);
   await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
   await standbyWithMasterAnswering();
@@ -232,15 +229,40 @@ test('3. an upgrade killed half-way and started again completes without repeatin
   await standbyWithMasterAnswering();
 });
 
-test('4. every runnable command of docs/operations.md runs against the lab', { todo: 'docs/operations.md is being written (issue 10 slice c)' }, async () => {
+test('4. every runnable command of docs/operations.md runs against the lab', async () => {
   const snippets = extractRunnableSnippets(readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8'));
   assert.ok(snippets.length >= 8, `only ${snippets.length} runnable snippets found`);
   for (const s of snippets) {
+    if (s.lab) {
+      await labDirective(s.lab);
+      continue;
+    }
     const r = await runSnippet(s);
     assert.equal(r.code, s.expectCode, `docs/operations.md:${s.line}: \`${s.text}\` exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   }
   await standbyWithMasterAnswering();
 });
+
+let latest: string | undefined;
+
+/** `latest VERSION`: the stand-in's default target; `reset NODE`: a fresh disk (a replaced node), stand-in installed. */
+async function labDirective(words: string): Promise<void> {
+  const [verb, arg] = words.split(/\s+/);
+  if (verb === 'latest' && arg) {
+    latest = arg;
+    for (const node of ['master', 'slave']) await execOk(node, ['sh', '-c', 'mkdir -p /etc/xivo-ha-lab && cat > /etc/xivo-ha-lab/xivo-latest'], { stdin: `${arg}\n` });
+  } else if (verb === 'reset' && arg) {
+    await resetNodes(arg);
+    await installStandin(arg);
+    if (latest) await execOk(arg, ['sh', '-c', 'mkdir -p /etc/xivo-ha-lab && cat > /etc/xivo-ha-lab/xivo-latest'], { stdin: `${latest}\n` });
+  } else {
+    throw new Error(`docs/operations.md: unknown lab directive "${words}"`);
+  }
+}
+
+async function installStandin(node: string): Promise<void> {
+  await execOk(node, ['sh', '-c', 'cat > /usr/local/sbin/xivo-upgrade && chmod 0755 /usr/local/sbin/xivo-upgrade'], { stdin: readFileSync(STANDIN, 'utf8') });
+}
 
 /** A guide's snippet: `xivo-ha …` runs the CLI with the lab inventory after `-i`; a block with `on=NODE` runs on that lab node. */
 async function runSnippet(s: Snippet): Promise<{ code: number; stdout: string; stderr: string }> {
