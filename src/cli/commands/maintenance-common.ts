@@ -38,15 +38,21 @@ export interface MaintenanceContext {
   emit: (event: RunEvent) => void;
 }
 
+export interface MaintenanceRunOptions {
+  /** Persists progress (the upgrade's record), after every step and once at the end with the outcome. */
+  save?: (ctx: MaintenanceContext, plan: MaintenancePlan, outcome?: { ok: boolean }) => Promise<void>;
+  /** Gather and plan again after a successful run: the plan must now be empty. */
+  verify?: boolean;
+}
+
 /**
  * Connects to both XiVO nodes, gathers their pause state, asks `plan` for
- * the steps, prints them and (unless --dry-run) runs them. `save` persists
- * progress (the upgrade's record).
+ * the steps, prints them and (unless --dry-run) runs them.
  */
 export async function runMaintenance(
   flags: MaintenanceFlags,
   plan: (ctx: MaintenanceContext) => Promise<MaintenancePlan>,
-  save?: (ctx: MaintenanceContext, plan: MaintenancePlan, outcome?: { ok: boolean }) => Promise<void>,
+  { save, verify }: MaintenanceRunOptions = {},
 ): Promise<void> {
   const [{ loadInventory }, { connectSsh }, { connectCluster }, { gatherNodeStatus }, { ClusterActions }, { executePlan, renderPlan, exitCodeOf }] = await Promise.all([
     import('../../load/index.js'),
@@ -70,10 +76,12 @@ export async function runMaintenance(
       process.exitCode = 3;
       return;
     }
-    const [master, slave] = await Promise.all([cc.master, cc.slave].map((n) => gatherNodeStatus(n, cc.conns.get(n.name))));
-    const timer = master?.units['xivo-ha-replicate.timer'];
-    const facts: PauseFacts = { master: { ...(master?.paused ? { paused: master.paused } : {}), ...(timer ? { timer } : {}) }, slave: slave?.paused ? { paused: slave.paused } : {} };
-    const ctx: MaintenanceContext = { actions, facts, by, emit };
+    const gatherFacts = async (): Promise<PauseFacts> => {
+      const [master, slave] = await Promise.all([cc.master, cc.slave].map((n) => gatherNodeStatus(n, cc.conns.get(n.name))));
+      const timer = master?.units['xivo-ha-replicate.timer'];
+      return { master: { ...(master?.paused ? { paused: master.paused } : {}), ...(timer ? { timer } : {}) }, slave: slave?.paused ? { paused: slave.paused } : {} };
+    };
+    const ctx: MaintenanceContext = { actions, facts: await gatherFacts(), by, emit };
     const steps = await plan(ctx);
     for (const line of renderPlan(steps, Boolean(flags.dryRun))) report(line);
     if (flags.dryRun || steps.steps.length === 0) {
@@ -82,6 +90,14 @@ export async function runMaintenance(
     }
     const outcome = await executePlan(steps, actions.perform, { report, ...(save ? { save: (p) => save(ctx, p) } : {}) });
     if (save) await save(ctx, steps, outcome);
+    if (outcome.ok && verify) {
+      const left = (await plan({ ...ctx, facts: await gatherFacts() })).steps;
+      if (left.length > 0) {
+        report(`inconsistent result after ${steps.procedure}: still to do: ${left.map((s) => s.id).join(', ')} (another run changed the nodes meanwhile, or this is a bug in xivo-ha: please report it)`, 'error');
+        process.exitCode = 3;
+        return;
+      }
+    }
     if (outcome.ok) {
       report(`${steps.procedure} done`);
     } else {

@@ -15,6 +15,6 @@ export function registerPauseCommand(program: Command): void {
     await runMaintenance(flags, async ({ facts, by }) => {
       const { planPause } = await import('../../ha/maintenance/plan.js');
       return planPause(facts, { by, since: new Date().toISOString(), reason: flags.reason });
-    });
+    }, { verify: true });
   });
 }

@@ -11,6 +11,6 @@ export function registerResumeCommand(program: Command): void {
     await runMaintenance(flags, async ({ facts }) => {
       const { planResume } = await import('../../ha/maintenance/plan.js');
       return planResume(facts);
-    });
+    }, { verify: true });
   });
 }

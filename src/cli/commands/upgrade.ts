@@ -32,10 +32,12 @@ export function registerUpgradeCommand(program: Command): void {
         record = newUpgradeRecord(options, saved);
         return planUpgrade(options, saved, `${UPGRADE_FILE}`);
       },
-      async ({ actions }, plan, outcome) => {
-        if (!record) return;
-        const finished = outcome?.ok ? new Date().toISOString() : undefined;
-        await actions.writeUpgradeRecord(`${JSON.stringify(recordProgress(record, plan, finished), null, 1)}\n`);
+      {
+        save: async ({ actions }, plan, outcome) => {
+          if (!record) return;
+          const finished = outcome?.ok ? new Date().toISOString() : undefined;
+          await actions.writeUpgradeRecord(`${JSON.stringify(recordProgress(record, plan, finished), null, 1)}\n`);
+        },
       },
     );
   });
