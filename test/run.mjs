@@ -8,7 +8,8 @@
 //   2. the lab's own acceptance test, alone (it takes the lab down and up);
 //   3. at once: the tests that use the master/slave pair, one after the
 //      other, beside the tests that use the other nodes (cc, mds, edge);
-//   4. `lab down`.
+//   4. the tests that use every node (CC/XDS/Edge deployments), alone;
+//   5. `lab down`.
 //
 // Each step's output is printed when it ends, with its time; the run ends
 // with one line "tests: N passed, N failed".
@@ -34,7 +35,9 @@ const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellchec
 
 // Integration tests by what they need of the lab (file names under test/integration).
 const LAB_ALONE = ['lab.test.ts'];
-const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts', 'deployments.test.ts', 'maintenance.test.ts'];
+const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts', 'maintenance.test.ts'];
+// Tests that use every node (the pair and the cc/mds/edge nodes): alone, after the others.
+const LAB_LAST = ['deployments.test.ts'];
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -114,10 +117,11 @@ const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.i
 const alone = integration.filter((f) => LAB_ALONE.includes(basename(f)));
 const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
-const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f));
+const last = integration.filter((f) => LAB_LAST.includes(basename(f)));
+const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !last.includes(f));
 const othersWithLab = others.filter(usesLab);
 const noLab = others.filter((f) => !usesLab(f));
-const needLab = alone.length + pair.length + othersWithLab.length > 0;
+const needLab = alone.length + pair.length + othersWithLab.length + last.length > 0;
 
 function readFileText(f) {
   return readFileSync(f, 'utf8');
@@ -134,13 +138,14 @@ await Promise.all([
 if (needLab) {
   if (labUp.code !== 0) {
     log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length });
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + last.length });
   } else {
     try {
       record(await sequence(alone));
       const [a, b] = await Promise.all([sequence(pair), sequence(othersWithLab)]);
       record(a);
       record(b);
+      record(await sequence(last));
     } finally {
       record(await step('lab down', process.execPath, [...lab, 'down']));
     }

@@ -17,11 +17,24 @@ export type { LocalResult };
 
 const ALL = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 
-/** Brings all six nodes up unless they already run (every node running with its link up). */
-export async function ensureLab(): Promise<void> {
+/**
+ * Makes the lab usable for a test file: with no lab, or one missing a node,
+ * brings all six up; otherwise revives only the nodes this file uses. A lab
+ * that is up is never brought up again: files run side by side, and a node
+ * another file has cut or powered off on purpose would otherwise make this
+ * take the whole lab down under that file (what broke the failover suite
+ * beside the fault suite in CI).
+ */
+export async function ensureLab(uses: readonly string[] = ALL): Promise<void> {
   const status = await labStatus();
-  const ready = status !== undefined && ALL.every((n) => status.some((s) => s.name === n && s.running && s.linkUp));
-  if (!ready) await labUp({ allNodes: true }, (line) => process.stderr.write(`lab: ${line}\n`));
+  if (status === undefined || !ALL.every((n) => status.some((s) => s.name === n))) {
+    await labUp({ allNodes: true }, (line) => process.stderr.write(`lab: ${line}\n`));
+    return;
+  }
+  for (const name of uses) {
+    const node = status.find((s) => s.name === name);
+    if (!node?.running || !node.linkUp) await reviveNode(name);
+  }
 }
 
 /** Runs argv inside the node through its namespaces; resolves whatever the exit code. */

@@ -47,7 +47,7 @@ async function brokenPrerequisite(name: string, breakIt: () => Promise<unknown>,
 const psqlOn = (node: string, sql: string) => execOk(node, ['runuser', '-u', 'postgres', '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', 'asterisk', '-c', sql]);
 
 before(async () => {
-  await ensureLab();
+  await ensureLab(['master', 'slave']);
   await resetNodes('master', 'slave');
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-check-'));
   inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;

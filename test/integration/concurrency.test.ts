@@ -13,7 +13,7 @@ let ws: Workspace;
 let generation = 1;
 
 before(async () => {
-  await ensureLab();
+  await ensureLab(NODES);
   ws = createWorkspace(NODES.map((name) => ({ name })));
   const first = await applyGeneration(ws, generation);
   assert.equal(first.code, 0, describeRun(first));

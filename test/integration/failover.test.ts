@@ -76,7 +76,7 @@ function assertNeverBoth(samples: Sample[], scenario: string): void {
 }
 
 before(async () => {
-  await ensureLab();
+  await ensureLab(['master', 'slave', 'mds1']);
   await resetNodes('master', 'slave');
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-failover-'));
   inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;

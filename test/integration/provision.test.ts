@@ -20,7 +20,7 @@ let dir: string;
 let inventory: string;
 
 before(async () => {
-  await ensureLab();
+  await ensureLab(['master', 'slave']);
   await resetNodes('master', 'slave');
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-provision-'));
   inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;

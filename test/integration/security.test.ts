@@ -24,7 +24,7 @@ let inventory: string;
 const started = Date.now();
 
 before(async () => {
-  await ensureLab();
+  await ensureLab(['cc-master', 'cc-slave', 'edge']);
   ws = createWorkspace(NODES.map((name) => ({ name })));
   inventory = writeClusterInventory(ws, SECRET_ENV);
 });
