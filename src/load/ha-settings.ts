@@ -22,6 +22,14 @@ export interface MonitorTimings {
   failback_grace: number;
   /** Seconds a takeover waits for the HA lock before it goes on without it. */
   lock_timeout: number;
+  /**
+   * Flap damping: after the master came back from an outage of N failed rounds,
+   * a takeover needs rounds_to_takeover + N failed rounds, at most this many
+   * (the bound on takeover time)…
+   */
+  max_rounds_to_takeover: number;
+  /** …for this many seconds after that outage. */
+  flap_memory: number;
 }
 
 export interface MonitorSettings extends MonitorTimings {
@@ -59,17 +67,19 @@ export const MONITOR_PROFILES: Record<MonitorProfile, MonitorTimings> = {
   default: {
     interval: 60, probes_per_round: 3, probe_spacing: 10, rounds_to_takeover: 1, stable_period: 120,
     probe_timeout: 2, active_probe_interval: 10, failback_grace: 120, lock_timeout: 60,
+    max_rounds_to_takeover: 2, flap_memory: 3600,
   },
   // For the lab and tests: a takeover within seconds.
   fast: {
     interval: 1, probes_per_round: 1, probe_spacing: 0, rounds_to_takeover: 3, stable_period: 10,
     probe_timeout: 1, active_probe_interval: 2, failback_grace: 60, lock_timeout: 5,
+    max_rounds_to_takeover: 8, flap_memory: 300,
   },
 };
 
 const TIMING_KEYS: (keyof MonitorTimings)[] = [
   'interval', 'probes_per_round', 'probe_spacing', 'rounds_to_takeover', 'stable_period',
-  'probe_timeout', 'active_probe_interval', 'failback_grace', 'lock_timeout',
+  'probe_timeout', 'active_probe_interval', 'failback_grace', 'lock_timeout', 'max_rounds_to_takeover', 'flap_memory',
 ];
 
 export const DEFAULT_SIP_PORT = 5060;

@@ -105,7 +105,7 @@ test('a changed monitor profile: the plan shows exactly the changed cluster.json
   ]);
   const diff = pending.find((r) => r.host === 'slave' && r.task.startsWith('cluster'))!.changes[0]!.diff ?? '';
   const changed = diff.split('\n').filter((l) => /^[+-]\s/.test(l)).map((l) => l.replace(/^[+-]\s*/, '').replace(/:.*/, '')).sort();
-  assert.deepEqual([...new Set(changed)], ['"active_probe_interval"', '"failback_grace"', '"interval"', '"lock_timeout"', '"probe_spacing"', '"probe_timeout"', '"probes_per_round"', '"profile"', '"rounds_to_takeover"', '"stable_period"']);
+  assert.deepEqual([...new Set(changed)], ['"active_probe_interval"', '"failback_grace"', '"flap_memory"', '"interval"', '"lock_timeout"', '"max_rounds_to_takeover"', '"probe_spacing"', '"probe_timeout"', '"probes_per_round"', '"profile"', '"rounds_to_takeover"', '"stable_period"']);
   await applyTwice(inventory);
   const config = JSON.parse(await readNodeFile('slave', '/etc/xivo-ha/cluster.json')) as { monitor: { profile: string; interval: number } };
   assert.deepEqual([config.monitor.profile, config.monitor.interval], ['default', 60]);

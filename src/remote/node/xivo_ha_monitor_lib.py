@@ -40,12 +40,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "interval": 60, "probes_per_round": 3, "probe_spacing": 10,
         "rounds_to_takeover": 1, "probe_timeout": 2, "active_probe_interval": 10,
         "stable_period": 120, "failback_grace": 120, "lock_timeout": 60,
+        "max_rounds_to_takeover": 2, "flap_memory": 3600,
     },
     # A probe every second, takeover after 3 consecutive failures.
     "fast": {
         "interval": 1, "probes_per_round": 1, "probe_spacing": 0,
         "rounds_to_takeover": 3, "probe_timeout": 1, "active_probe_interval": 2,
-        "stable_period": 60, "failback_grace": 60, "lock_timeout": 5,
+        "stable_period": 10, "failback_grace": 60, "lock_timeout": 5,
+        "max_rounds_to_takeover": 8, "flap_memory": 300,
     },
 }
 MONITOR_DEFAULTS: dict[str, Any] = {
@@ -79,9 +81,9 @@ ACTION_PHASES = ("takeover", "after_takeover", "before_failback", "failback", "a
 NUMBER_KEYS = (
     "interval", "probes_per_round", "probe_spacing", "rounds_to_takeover", "probe_timeout",
     "active_probe_interval", "stable_period", "failback_grace", "lock_timeout", "sip_port",
-    "action_retries", "action_retry_delay", "action_timeout",
+    "action_retries", "action_retry_delay", "action_timeout", "max_rounds_to_takeover", "flap_memory",
 )
-INTEGER_KEYS = ("probes_per_round", "rounds_to_takeover", "sip_port", "action_retries")
+INTEGER_KEYS = ("probes_per_round", "rounds_to_takeover", "max_rounds_to_takeover", "sip_port", "action_retries")
 # telephony-ready: SIP answers, or the master's guard holds its telephony
 # back because this slave is in charge (then SIP cannot answer by design).
 PROBE_KINDS = ("icmp", "sip", "ssh", "telephony-ready")
@@ -501,7 +503,10 @@ class Monitor:
     apart fails when every attempt found the master's down_probe failing; a
     round with any success resets the count (a lossy link never adds up to a
     takeover). rounds_to_takeover failed rounds in a row -> takeover, only
-    while the witness (if any) answers. In active, failback once every ready
+    while the witness (if any) answers. Flap damping: an outage the link has
+    already recovered from within flap_memory is no evidence of death, so the
+    count needed grows by the longest such outage, up to
+    max_rounds_to_takeover (which bounds the takeover time). In active, failback once every ready
     probe has passed continuously for stable_period.
     """
 
@@ -656,17 +661,37 @@ class Monitor:
         counters = self.state["counters"]
         grace_until = self.state.get("grace_until")
         if alive:
+            if counters["failed_rounds"] > 0:
+                self.remember_recovered_outage(counters["failed_rounds"])
             counters["failed_rounds"] = 0
         elif grace_until is not None and self.clock.now() < grace_until:
             # Just failed back: the master is still starting its telephony.
             counters["failed_rounds"] = 0
         else:
             counters["failed_rounds"] += 1
-        if counters["failed_rounds"] >= int(self.m["rounds_to_takeover"]):
+        if counters["failed_rounds"] >= self.rounds_needed():
             self.consider_takeover()
         else:
             self.save(durable=False)
         self.wait(started + float(self.m["interval"]) - self.clock.monotonic())
+
+    def remember_recovered_outage(self, rounds: int) -> None:
+        """Keeps the longest outage the master came back from, for flap_memory seconds."""
+        now = self.clock.now()
+        kept = self.state.get("recovered_outage")
+        if not isinstance(kept, dict) or now - float(kept.get("epoch", 0)) > float(self.m["flap_memory"]) \
+                or rounds >= int(kept.get("rounds", 0)):
+            self.state["recovered_outage"] = {"rounds": rounds, "epoch": now, "at": iso(now)}
+
+    def rounds_needed(self) -> int:
+        """rounds_to_takeover, plus the longest recovered outage still remembered, capped."""
+        base = int(self.m["rounds_to_takeover"])
+        cap = max(base, int(self.m["max_rounds_to_takeover"]))
+        kept = self.state.get("recovered_outage")
+        if not isinstance(kept, dict) or self.clock.now() - float(kept.get("epoch", 0)) > float(self.m["flap_memory"]):
+            self.state.pop("recovered_outage", None)
+            return base
+        return min(cap, base + int(kept.get("rounds", 0)))
 
     def consider_takeover(self) -> None:
         rounds = self.state["counters"]["failed_rounds"]

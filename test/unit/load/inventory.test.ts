@@ -55,7 +55,7 @@ test('applies SSH defaults, expands ~ and resolves relative paths from the inven
 test('resolves the default HA profile to numbers with the replication and action defaults', () => {
   const inv = loadInventory(w.write('ha.yml', MINIMAL_INVENTORY));
   const ha = inv.cluster!.ha as any;
-  assert.deepEqual(ha.monitor, { profile: 'default', interval: 60, probes_per_round: 3, probe_spacing: 10, rounds_to_takeover: 1, stable_period: 120, probe_timeout: 2, active_probe_interval: 10, failback_grace: 120, lock_timeout: 60, sip_port: 5060 });
+  assert.deepEqual(ha.monitor, { profile: 'default', interval: 60, probes_per_round: 3, probe_spacing: 10, rounds_to_takeover: 1, stable_period: 120, probe_timeout: 2, active_probe_interval: 10, failback_grace: 120, lock_timeout: 60, max_rounds_to_takeover: 2, flap_memory: 3600, sip_port: 5060 });
   assert.equal(ha.enabled, true);
   assert.equal(ha.replication.on_calendar, '*-*-* *:00:00');
   assert.equal(ha.replication.directories.length, 7);

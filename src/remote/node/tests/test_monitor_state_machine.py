@@ -73,6 +73,33 @@ class Takeover(MonitorCase):
         self.assertEqual(len(self.takeover_times()), 1)
         self.assertLess(self.takeover_times()[0] - 10.5, 10)
 
+    def test_fast_profile_needs_more_failures_after_the_link_recovered_from_an_outage(self):
+        # A 2-probe outage the master came back from (a lossy link's ARP gap), then a
+        # real failure: takeover needs 3 + 2 failed probes instead of 3.
+        self.build(lambda t: not (20 <= t < 22 or t >= 60.5), monitor={"profile": "fast"})
+        run_until(self.monitor, self.clock, 120)
+        self.assertEqual(self.takeover_times(), [65])
+
+    def test_a_recovered_outage_never_delays_takeover_beyond_max_rounds_to_takeover(self):
+        # Outages of 2, 4 and 6 probes, each recovered, raise the count to 3 + 6, capped at 8.
+        gaps = [(20, 22), (30, 34), (40, 46)]
+        self.build(lambda t: not (any(a <= t < b for a, b in gaps) or t >= 60.5), monitor={"profile": "fast"})
+        run_until(self.monitor, self.clock, 120)
+        self.assertEqual(self.takeover_times(), [68])
+
+    def test_a_recovered_outage_is_forgotten_after_flap_memory(self):
+        self.build(lambda t: not (20 <= t < 22 or t >= 400.5), monitor={"profile": "fast", "flap_memory": 300})
+        run_until(self.monitor, self.clock, 460)
+        self.assertEqual(self.takeover_times(), [403])
+
+    def test_no_takeover_on_a_flapping_link_whose_outages_stay_below_the_damped_count(self):
+        # Outages of 2, 4, 6 and 7 probes, the link recovering each time: each stays
+        # below the count the longest earlier one raised (3+2, 3+4, then the cap 8).
+        gaps = [(10, 12), (30, 34), (50, 56), (70, 77)]
+        self.build(lambda t: not any(a <= t < b for a, b in gaps), monitor={"profile": "fast"})
+        run_until(self.monitor, self.clock, 120)
+        self.assertEqual(self.takeover_times(), [])
+
     def test_no_takeover_while_any_probe_of_each_round_succeeds_on_a_lossy_link(self):
         # Only the last probe of each round gets through: 2 in 3 lost.
         self.build(lambda t: t % 60 == 20)
