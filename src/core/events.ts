@@ -68,6 +68,10 @@ export type RunEvent =
   | { type: 'table_verdict'; table: string; status: 'identical' | 'different' | 'missing' | 'excluded'; master_rows?: number; slave_rows?: number; missing_on?: 'master' | 'slave' }
   /** xivo-ha status: the whole cluster at a glance (shape: ClusterStatus in src/ha/status.ts). */
   | { type: 'cluster_status'; status: import('../ha/status.js').ClusterStatus }
+  /** xivo-ha pause|resume|upgrade: the plan, printed before it runs (shape: MaintenancePlan in src/ha/maintenance/plan.ts). */
+  | { type: 'maintenance_plan'; plan: import('../ha/maintenance/plan.js').MaintenancePlan; dry_run: boolean }
+  /** One step of that plan: starts (running), ends (done, failed), or is skipped (done by an earlier run). */
+  | { type: 'maintenance_step'; procedure: import('../ha/maintenance/plan.js').Procedure; id: string; summary: string; status: 'running' | 'done' | 'failed' | 'skipped'; at?: string; message?: string; detail?: string }
   | { type: 'run_end'; exit_code: number; duration_ms: number };
 
 export type RunEventType = RunEvent['type'];

@@ -8,6 +8,7 @@ import type { RunEvent } from '../../core/events.js';
 import { createEmitter } from '../output.js';
 import type { ClusterActions } from '../../ha/maintenance/cluster-actions.js';
 import type { MaintenancePlan, PauseFacts } from '../../ha/maintenance/plan.js';
+import type { StepReport } from '../../ha/maintenance/execute.js';
 import { who } from './failover.js';
 
 export interface MaintenanceFlags {
@@ -54,7 +55,7 @@ export async function runMaintenance(
   plan: (ctx: MaintenanceContext) => Promise<MaintenancePlan>,
   { save, verify }: MaintenanceRunOptions = {},
 ): Promise<void> {
-  const [{ loadInventory }, { connectSsh }, { connectCluster }, { gatherNodeStatus }, { ClusterActions }, { executePlan, renderPlan, exitCodeOf }] = await Promise.all([
+  const [{ loadInventory }, { connectSsh }, { connectCluster }, { gatherNodeStatus }, { ClusterActions }, { executePlan, exitCodeOf }] = await Promise.all([
     import('../../load/index.js'),
     import('../../transport/ssh.js'),
     import('../../ha/cluster-connections.js'),
@@ -83,12 +84,13 @@ export async function runMaintenance(
     };
     const ctx: MaintenanceContext = { actions, facts: await gatherFacts(), by, emit };
     const steps = await plan(ctx);
-    for (const line of renderPlan(steps, Boolean(flags.dryRun))) report(line);
+    emit({ type: 'maintenance_plan', plan: steps, dry_run: Boolean(flags.dryRun) });
     if (flags.dryRun || steps.steps.length === 0) {
       process.exitCode = 0;
       return;
     }
-    const outcome = await executePlan(steps, actions.perform, { report, ...(save ? { save: (p) => save(ctx, p) } : {}) });
+    const onStep = (r: StepReport) => emit({ type: 'maintenance_step', procedure: steps.procedure, ...r });
+    const outcome = await executePlan(steps, actions.perform, { onStep, ...(save ? { save: (p) => save(ctx, p) } : {}) });
     if (save) await save(ctx, steps, outcome);
     if (outcome.ok && verify) {
       const left = (await plan({ ...ctx, facts: await gatherFacts() })).steps;
@@ -101,8 +103,7 @@ export async function runMaintenance(
     if (outcome.ok) {
       report(`${steps.procedure} done`);
     } else {
-      const e = outcome.error;
-      report(`${steps.procedure} stopped at step ${outcome.failed?.id ?? '?'}: ${e?.message ?? ''}${e?.detail ? `\n${e.detail}` : ''}`, 'error');
+      report(`${steps.procedure} stopped at step ${outcome.failed?.id ?? '?'}: ${outcome.error?.message ?? ''}`, 'error');
     }
     process.exitCode = exitCodeOf(steps, outcome);
   } finally {

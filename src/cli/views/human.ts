@@ -8,6 +8,7 @@ import { redact } from '../../core/secret.js';
 import { formatDiagnostic } from '../../core/errors.js';
 import type { Palette } from './colors.js';
 import { renderClusterStatus } from './status-view.js';
+import { renderMaintenancePlan, renderMaintenanceStep } from './maintenance-view.js';
 
 export interface HumanViewOptions {
   write: (text: string) => void;
@@ -97,6 +98,12 @@ export function createHumanView(o: HumanViewOptions): (event: RunEvent) => void 
       }
       case 'cluster_status':
         out(renderClusterStatus(event.status, c));
+        return;
+      case 'maintenance_plan':
+        out(renderMaintenancePlan(event.plan, event.dry_run));
+        return;
+      case 'maintenance_step':
+        out(renderMaintenanceStep(event, c));
         return;
       case 'run_end':
         out(c.dim(`done in ${(event.duration_ms / 1000).toFixed(1)} s, exit ${event.exit_code}`));

@@ -15,9 +15,18 @@ export class MaintenanceFailed extends UserError {}
 /** Performs one action; resolves with a short outcome, throws MaintenanceRefused / MaintenanceFailed. */
 export type PerformAction = (action: MaintenanceAction) => Promise<string>;
 
+/** A step starts (running), ends (done, failed), or is skipped (done by an earlier run). */
+export interface StepReport {
+  id: string;
+  summary: string;
+  status: 'running' | 'done' | 'failed' | 'skipped';
+  at?: string;
+  message?: string;
+  detail?: string;
+}
+
 export interface ExecuteHooks {
-  /** Called before a step runs, and after with its outcome. */
-  report: (text: string, level?: 'info' | 'warning' | 'error') => void;
+  onStep: (report: StepReport) => void;
   /** Persists the plan's statuses (the upgrade's record); called after every change. */
   save?: (plan: MaintenancePlan) => Promise<void>;
   now?: () => Date;
@@ -35,37 +44,30 @@ export async function executePlan(plan: MaintenancePlan, perform: PerformAction,
   const now = hooks.now ?? (() => new Date());
   let ran = 0;
   for (const s of plan.steps) {
+    const base = { id: s.id, summary: s.summary };
     if (s.status === 'done') {
-      hooks.report(`skip (done ${s.at ?? 'earlier'}): ${s.summary}`);
+      hooks.onStep({ ...base, status: 'skipped', ...(s.at ? { at: s.at } : {}) });
       continue;
     }
     s.status = 'running';
     delete s.message;
     await hooks.save?.(plan);
-    hooks.report(`${s.summary} …`);
+    hooks.onStep({ ...base, status: 'running' });
     try {
       const message = await perform(s.action);
       Object.assign(s, { status: 'done', at: now().toISOString(), message });
       ran++;
-      hooks.report(`done: ${message}`);
+      hooks.onStep({ ...base, status: 'done', at: s.at!, message });
       await hooks.save?.(plan);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       Object.assign(s, { status: 'failed', at: now().toISOString(), message: err.message });
       await hooks.save?.(plan);
+      hooks.onStep({ ...base, status: 'failed', at: s.at!, message: err.message, ...(err.detail ? { detail: err.detail } : {}) });
       return { ok: false, ran, failed: s, error: err };
     }
   }
   return { ok: true, ran };
-}
-
-/** The plan as lines, for `--dry-run` and before a run: status mark, id, summary. */
-export function renderPlan(plan: MaintenancePlan, dryRun: boolean): string[] {
-  if (plan.steps.length === 0) return [`${plan.procedure}: ${plan.note ?? 'nothing to do'}`];
-  const pending = plan.steps.filter((s) => s.status !== 'done').length;
-  const head = `${plan.procedure}: ${pending} step${pending === 1 ? '' : 's'} ${dryRun ? 'would run' : 'to run'}${pending < plan.steps.length ? ` (${plan.steps.length - pending} done earlier)` : ''}`;
-  const mark = (s: MaintenanceStep) => (s.status === 'done' ? '✓' : s.status === 'failed' ? '✗' : s.status === 'running' ? '…' : '·');
-  return [head, ...plan.steps.map((s, i) => `  ${mark(s)} ${String(i + 1).padStart(2)}. ${s.id.padEnd(15)} ${s.summary}${s.status === 'done' ? ` (done ${s.at ?? ''})` : s.status === 'running' ? ' (interrupted: runs again)' : ''}`)];
 }
 
 /** Exit code of a run: 0 done, 1 refused before any step of the plan was done, 3 a step failed (or was refused after others were done). */

@@ -160,9 +160,10 @@ export function planUpgrade(o: UpgradeOptions, saved: UpgradeRecord | undefined,
     );
   }
   const progress = new Map(saved.steps.map((s) => [s.id, s]));
+  // Done steps are skipped; a running (interrupted) or failed one is shown as such and runs again.
   for (const s of steps) {
     const before = progress.get(s.id);
-    if (before?.status === 'done') Object.assign(s, { status: 'done', ...(before.at ? { at: before.at } : {}), ...(before.message ? { message: before.message } : {}) });
+    if (before) Object.assign(s, { status: before.status, ...(before.at ? { at: before.at } : {}), ...(before.message ? { message: before.message } : {}) });
   }
   return { procedure: 'upgrade', steps };
 }

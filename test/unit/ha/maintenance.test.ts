@@ -23,7 +23,8 @@ import {
   type PauseFacts,
   type UpgradeOptions,
 } from '../../../src/ha/maintenance/plan.js';
-import { executePlan, exitCodeOf, renderPlan, MaintenanceFailed, MaintenanceRefused } from '../../../src/ha/maintenance/execute.js';
+import { executePlan, exitCodeOf, MaintenanceFailed, MaintenanceRefused, type StepReport } from '../../../src/ha/maintenance/execute.js';
+import { renderMaintenancePlan } from '../../../src/cli/views/maintenance-view.js';
 import { ClusterActions, PAUSE_NODE_SCRIPT, REPLICATE_PROGRAM } from '../../../src/ha/maintenance/cluster-actions.js';
 import { MONITOR_PROGRAM, MONITOR_UNIT } from '../../../src/ha/switchover.js';
 
@@ -101,24 +102,26 @@ test('an upgrade killed half-way and started again runs the interrupted step aga
   const record = newUpgradeRecord(UPGRADE, undefined);
   const save = async (plan: MaintenancePlan) => void (saved = JSON.stringify(recordProgress(record, plan)));
   const first = fakePerform({ id: 'upgrade-master', how: 'kill' });
-  await assert.rejects(executePlan(planUpgrade(UPGRADE, undefined, RECORD_PATH), first.perform, { report: () => {}, save }), /SIGKILL/);
+  await assert.rejects(executePlan(planUpgrade(UPGRADE, undefined, RECORD_PATH), first.perform, { onStep: () => {}, save }), /SIGKILL/);
   assert.deepEqual(first.performed, ['pause-master', 'pause-slave', 'stop-timer', 'upgrade-slave', 'failover']);
 
   const again = planUpgrade(UPGRADE, parseUpgradeRecord(saved), RECORD_PATH);
-  assert.match(renderPlan(again, true).join('\n'), /upgrade-master .*\(interrupted: runs again\)|8 steps would run \(5 done earlier\)/);
+  const shown = renderMaintenancePlan(again, true);
+  assert.match(shown, /^upgrade: 8 steps would run \(5 done earlier\)/);
+  assert.match(shown, /upgrade-master +upgrade the master: xivo-upgrade -f \(interrupted: runs again\)/);
   const second = fakePerform();
-  const reports: string[] = [];
-  const outcome = await executePlan(again, second.perform, { report: (t) => void reports.push(t), save });
+  const reports: StepReport[] = [];
+  const outcome = await executePlan(again, second.perform, { onStep: (r) => void reports.push(r), save });
   assert.ok(outcome.ok);
   assert.deepEqual(second.performed, ['upgrade-master', 'failback', 'check-versions', 'check-schemas', 'unpause-master', 'replicate', 'start-timer', 'unpause-slave']);
-  assert.equal(reports.filter((r) => r.startsWith('skip (done')).length, 5);
+  assert.deepEqual(reports.filter((r) => r.status === 'skipped').map((r) => r.id), ['pause-master', 'pause-slave', 'stop-timer', 'upgrade-slave', 'failover']);
   assert.ok(parseUpgradeRecord(saved)!.steps.every((s) => s.status === 'done'));
 });
 
 test('the executor stops at the first failing step, records it failed, and leaves the rest pending', async () => {
   const plan = planUpgrade(UPGRADE, undefined, RECORD_PATH);
   const { performed, perform } = fakePerform({ id: 'check-schemas', how: 'refuse' });
-  const outcome = await executePlan(plan, perform, { report: () => {} });
+  const outcome = await executePlan(plan, perform, { onStep: () => {} });
   assert.equal(outcome.ok, false);
   assert.equal(outcome.failed?.id, 'check-schemas');
   assert.equal(outcome.failed?.status, 'failed');
@@ -130,10 +133,10 @@ test('the executor stops at the first failing step, records it failed, and leave
 test('exit code 1 when the first step is refused (nothing was done), 0 when all ran', async () => {
   const paused: PauseFacts = { master: { paused: { ...PAUSE }, timer: TIMER_OFF }, slave: { paused: { ...PAUSE } } };
   const plan = planResume(paused);
-  const outcome = await executePlan(plan, fakePerform({ id: 'check-schemas', how: 'refuse' }).perform, { report: () => {} });
+  const outcome = await executePlan(plan, fakePerform({ id: 'check-schemas', how: 'refuse' }).perform, { onStep: () => {} });
   assert.equal(exitCodeOf(plan, outcome), 1);
   const ok = planResume(paused);
-  assert.equal(exitCodeOf(ok, await executePlan(ok, fakePerform().perform, { report: () => {} })), 0);
+  assert.equal(exitCodeOf(ok, await executePlan(ok, fakePerform().perform, { onStep: () => {} })), 0);
 });
 
 // ---------------------------------------------------------------- cluster actions against fake hosts
