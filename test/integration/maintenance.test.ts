@@ -11,8 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutLink, execOk, execOn, labUp, readNodeFile, resetNodes, revive, sipAnswers, writeInventory } from '../helpers/lab.js';
-import { labStatus } from '../../src/lab/lab.js';
+import { cutLink, ensureLab, execOk, execOn, readNodeFile, resetNodes, revive, sipAnswers, writeInventory } from '../helpers/lab.js';
 import { applyTwice, events, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { extractRunnableSnippets, type Snippet } from '../helpers/doc-snippets.js';
 
@@ -89,10 +88,7 @@ async function replicationRunsSince(since: Date): Promise<number> {
 }
 
 before(async () => {
-  const status = await labStatus();
-  if (!['master', 'slave', OBSERVER].every((n) => status?.some((s) => s.name === n && s.running && s.linkUp))) {
-    await labUp({ deployment: 'xds' }, (line) => process.stderr.write(`lab: ${line}\n`));
-  }
+  await ensureLab(['master', 'slave', OBSERVER]);
   await resetNodes('master', 'slave');
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-maintenance-'));
   inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;
