@@ -70,6 +70,16 @@ os.fsync(dir_fd)
 print(json.dumps({'changed': changed, 'paused': current}))
 `;
 
+/** The JSON object a node program printed on its last line; undefined when there is none. */
+function lastJsonLine(stdout: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(stdout.trim().split('\n').pop() ?? '');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function tail(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ').slice(-400);
 }
@@ -123,7 +133,8 @@ export class ClusterActions {
       throw new MaintenanceRefused(`the HA lock ${HA_LOCK_FILE} on ${name} stayed busy for ${LOCK_TIMEOUT_S} s (a replication or a takeover is running)`, 'try again once it has ended: `xivo-ha status -i INV`');
     }
     if (run.rc !== 0) throw new MaintenanceFailed(`${pause ? 'pausing' : 'resuming'} ${name} failed (exit ${run.rc}): ${tail(run.stderr)}`);
-    const answer = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { changed?: boolean };
+    const answer = lastJsonLine(run.stdout) as { changed?: boolean } | undefined;
+    if (!answer) throw new MaintenanceFailed(`${pause ? 'pausing' : 'resuming'} ${name}: unreadable answer ${JSON.stringify(run.stdout.slice(-200))}`);
     if (pause) return answer.changed ? `${name} paused` : `${name} was already paused`;
     return answer.changed ? `${name} resumed` : `${name} was not paused`;
   }
@@ -193,13 +204,7 @@ export class ClusterActions {
 
   private async checkSchemas(): Promise<string> {
     const run = await this.conn('master').exec([REPLICATE_PROGRAM, '--compare-schemas'], { timeoutMs: 5 * 60_000 });
-    const answer = (() => {
-      try {
-        return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as { problems?: string[]; master_version?: string | null };
-      } catch {
-        return undefined;
-      }
-    })();
+    const answer = lastJsonLine(run.stdout) as { problems?: string[]; master_version?: string | null } | undefined;
     if (run.rc === 0 && answer) return `same schema on both nodes (alembic ${answer.master_version ?? 'none'})`;
     if (run.rc === 2 && answer) {
       throw new MaintenanceRefused(`master and slave schemas differ: ${(answer.problems ?? []).join('; ')}`, 'a data-only replication breaks across schema versions: upgrade the older node first (`xivo-ha upgrade -i INV --command CMD` continues an interrupted upgrade)');
