@@ -45,6 +45,7 @@ test('the master replicates every hour at :00, the slave runs its monitor, ha.co
   assert.match(timer, /^OnCalendar=\*-\*-\* \*:00:00$/m);
   assert.match(timer, /^Persistent=true$/m);
   assert.equal((await execOn('slave', ['systemctl', 'is-active', 'xivo-ha-monitor.service'])).stdout.trim(), 'active');
+  assert.equal((await execOn('master', ['systemctl', 'is-active', 'xivo-ha-guard-watch.service'])).stdout.trim(), 'active');
   assert.deepEqual(JSON.parse(await readNodeFile('master', '/etc/xivo/ha.conf')), { node_type: 'master', remote_address: SLAVE });
   assert.deepEqual(JSON.parse(await readNodeFile('slave', '/etc/xivo/ha.conf')), { node_type: 'slave', remote_address: MASTER });
   // The replication the timer starts works end to end (database, then files).
@@ -100,12 +101,13 @@ test('a changed monitor profile: the plan shows exactly the changed cluster.json
   const pending = taskResults(plan.stdout).filter((r) => r.status !== 'ok' && r.status !== 'skipped');
   assert.deepEqual(pending.map((r) => `${r.host}: ${r.task}`).sort(), [
     'master: cluster configuration for the node programs',
+    'master: restart master watch',
     'slave: cluster configuration for the node programs',
     'slave: restart monitor',
   ]);
   const diff = pending.find((r) => r.host === 'slave' && r.task.startsWith('cluster'))!.changes[0]!.diff ?? '';
   const changed = diff.split('\n').filter((l) => /^[+-]\s/.test(l)).map((l) => l.replace(/^[+-]\s*/, '').replace(/:.*/, '')).sort();
-  assert.deepEqual([...new Set(changed)], ['"active_probe_interval"', '"failback_grace"', '"flap_memory"', '"interval"', '"lock_timeout"', '"max_rounds_to_takeover"', '"probe_spacing"', '"probe_timeout"', '"probes_per_round"', '"profile"', '"rounds_to_takeover"', '"stable_period"']);
+  assert.deepEqual([...new Set(changed)], ['"active_probe_interval"', '"failback_grace"', '"fence_after"', '"flap_memory"', '"interval"', '"lock_timeout"', '"max_rounds_to_takeover"', '"probe_spacing"', '"probe_timeout"', '"probes_per_round"', '"profile"', '"rounds_to_takeover"', '"stable_period"', '"watch_interval"']);
   await applyTwice(inventory);
   const config = JSON.parse(await readNodeFile('slave', '/etc/xivo-ha/cluster.json')) as { monitor: { profile: string; interval: number } };
   assert.deepEqual([config.monitor.profile, config.monitor.interval], ['default', 60]);

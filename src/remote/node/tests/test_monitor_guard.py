@@ -88,3 +88,99 @@ class Guard(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MasterWatch(unittest.TestCase):
+    """xivo-ha-guard watch: the master stands down or fences itself, on a fake clock."""
+
+    WITNESS = "198.18.0.1"
+
+    def build(self, slave_up, witness_up=lambda t: True, slave_state="standby", witness=WITNESS,
+              running=True, saved_state=None):
+        from fakes import FakeClock, RecordingRunner
+        self.tmp = temp_dir(self)
+        self.clock = FakeClock()
+        state_file = os.path.join(self.tmp, "monitor-state.json")
+        if saved_state:
+            with open(state_file, "w", encoding="utf-8") as f:
+                json.dump({"state": saved_state}, f)
+        config_file = os.path.join(self.tmp, "cluster.json")
+        with open(config_file, "w", encoding="utf-8") as f:
+            json.dump({"node": {"name": "master", "role": "master", "address": "198.18.0.11"},
+                       "peer": {"name": "slave", "role": "slave", "address": "198.18.0.12"},
+                       "monitor": {"profile": "fast", **({"witness": witness} if witness else {})},
+                       "paths": {"state_file": state_file, "paused_file": os.path.join(self.tmp, "paused.json")},
+                       "guard": {"timeout": 1, "watch_interval": 1, "fence_after": 3}}, f)
+        config = lib.load_config(config_file)
+        self.running = running
+        self.runner = RecordingRunner(self.clock)
+
+        def run(argv, timeout):
+            result = self.runner(argv, timeout)
+            if argv[1] in ("stop", "restart"):
+                self.running = False
+            return result
+
+        def ping(address):
+            return slave_up(self.clock.t) if address == "198.18.0.12" else witness_up(self.clock.t)
+
+        self.watch = guard.Watch(config, self.clock, ping=ping, ask=lambda: ({"state": slave_state(self.clock.t) if callable(slave_state) else slave_state}, ""),
+                                 run=run, telephony_running=lambda: self.running)
+        self.state_file = state_file
+
+    def run_for(self, seconds):
+        while self.clock.t < seconds:
+            self.watch.tick()
+            self.clock.sleep(1)
+
+    def verbs(self):
+        return [(t, argv[1]) for t, argv in self.runner.calls]
+
+    def test_a_master_cut_off_from_slave_and_witness_stops_its_telephony_after_fence_after(self):
+        self.build(slave_up=lambda t: t < 10, witness_up=lambda t: t < 10)
+        self.run_for(30)
+        self.assertEqual(self.verbs(), [(13, "stop")])
+        with open(self.state_file, encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["state"], "fenced")
+
+    def test_a_fenced_master_starts_its_telephony_through_the_guard_when_contact_returns(self):
+        self.build(slave_up=lambda t: t < 10 or t >= 20, witness_up=lambda t: t < 10 or t >= 20)
+        self.run_for(30)
+        self.assertEqual(self.verbs(), [(13, "stop"), (20, "start")])
+
+    def test_a_fenced_master_stays_fenced_across_a_watch_restart(self):
+        self.build(slave_up=lambda t: t >= 5, witness_up=lambda t: False, running=False, saved_state="fenced")
+        self.run_for(10)
+        self.assertEqual(self.verbs(), [(5, "start")])
+
+    def test_a_master_that_reaches_the_witness_never_fences_when_only_the_slave_is_gone(self):
+        self.build(slave_up=lambda t: t < 10)
+        self.run_for(60)
+        self.assertEqual(self.verbs(), [])
+
+    def test_without_a_witness_the_master_never_fences(self):
+        self.build(slave_up=lambda t: t < 10, witness_up=lambda t: False, witness=None)
+        self.run_for(60)
+        self.assertEqual(self.verbs(), [])
+
+    def test_a_short_isolation_below_fence_after_does_not_fence(self):
+        self.build(slave_up=lambda t: not (10 <= t < 12), witness_up=lambda t: not (10 <= t < 12))
+        self.run_for(30)
+        self.assertEqual(self.verbs(), [])
+
+    def test_a_master_running_telephony_while_the_slave_is_in_charge_stands_down_through_its_guard(self):
+        self.build(slave_up=lambda t: True, slave_state=lambda t: "active" if t >= 5 else "standby")
+        self.run_for(10)
+        self.assertEqual(self.verbs(), [(5, "restart")])
+
+    def test_a_paused_cluster_gets_no_fencing_from_the_watch(self):
+        self.build(slave_up=lambda t: t < 10, witness_up=lambda t: t < 10)
+        with open(os.path.join(self.tmp, "paused.json"), "w", encoding="utf-8") as f:
+            json.dump({"by": "ops", "reason": "network work"}, f)
+        self.run_for(30)
+        self.assertEqual(self.verbs(), [])
+
+    def test_a_master_whose_telephony_is_down_does_nothing(self):
+        self.build(slave_up=lambda t: False, witness_up=lambda t: False, running=False)
+        self.run_for(30)
+        self.assertEqual(self.verbs(), [])
