@@ -5,7 +5,8 @@
 //   1. at once: the type check, the unit tests, the integration tests that
 //      need no lab, and `lab up` (which builds the base image when it is not
 //      cached: the slow part on a fresh machine);
-//   2. the lab's own acceptance test, alone (it takes the lab down and up);
+//   2. the lab's own acceptance test (it takes the lab down and up), beside
+//      the demo's test (on a lab instance of its own);
 //   3. at once: the tests that use the master/slave pair, one after the
 //      other, beside the tests that use the other nodes (cc, mds, edge);
 //   4. the tests that use every node (CC/XDS/Edge deployments), alone;
@@ -38,6 +39,8 @@ const LAB_ALONE = ['lab.test.ts'];
 const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts', 'maintenance.test.ts'];
 // Tests that use every node (the pair and the cc/mds/edge nodes): alone, after the others.
 const LAB_LAST = ['deployments.test.ts'];
+// The demo brings up and down a lab of its own (instance 8): beside the lab's own test, once the base image exists.
+const LAB_OWN = ['demo.test.ts'];
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -118,10 +121,11 @@ const alone = integration.filter((f) => LAB_ALONE.includes(basename(f)));
 const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
 const last = integration.filter((f) => LAB_LAST.includes(basename(f)));
-const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !last.includes(f));
+const ownLab = integration.filter((f) => LAB_OWN.includes(basename(f)));
+const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !last.includes(f) && !ownLab.includes(f));
 const othersWithLab = others.filter(usesLab);
 const noLab = others.filter((f) => !usesLab(f));
-const needLab = alone.length + pair.length + othersWithLab.length + last.length > 0;
+const needLab = alone.length + pair.length + othersWithLab.length + last.length + ownLab.length > 0;
 
 function readFileText(f) {
   return readFileSync(f, 'utf8');
@@ -138,10 +142,12 @@ await Promise.all([
 if (needLab) {
   if (labUp.code !== 0) {
     log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + last.length });
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + last.length + ownLab.length });
   } else {
     try {
-      record(await sequence(alone));
+      const [first, own] = await Promise.all([sequence(alone), sequence(ownLab)]);
+      record(first);
+      record(own);
       const [a, b] = await Promise.all([sequence(pair), sequence(othersWithLab)]);
       record(a);
       record(b);

@@ -66,13 +66,24 @@ export async function runDemo(options: { keep: boolean }): Promise<void> {
     await killNode('master');
     const takeover = await waitFor('the slave taking over', () => sipAnswers('slave'), 120);
     note(c.green(`the slave answers SIP ${takeover.toFixed(1)} s after the cut`));
+    // The master still runs, unreachable: its watch stops its telephony once it reaches neither the slave nor the witness.
+    const fenced = await waitFor('the cut-off master fencing itself', async () => !(await sipAnswers('master')), 120);
+    note(c.green(`the cut-off master stopped its own telephony ${(takeover + fenced).toFixed(1)} s after the cut (it reaches neither the slave nor the witness)`));
     note(await telephonyLine());
 
     say('The master comes back');
     await reviveNode('master');
-    const failback = await waitFor('the failback', async () => (await sipAnswers('master')) && !(await sipAnswers('slave')), 240);
-    note(c.green(`telephony back on the master ${failback.toFixed(1)} s after it returned (after the stable period)`));
+    let both = 0;
+    const failback = await waitFor('the failback', async () => {
+      const [m, s] = await Promise.all([sipAnswers('master'), sipAnswers('slave')]);
+      if (m && s) both += 1;
+      return m && !s;
+    }, 240);
+    note(c.green(`telephony back on the master ${failback.toFixed(1)} s after it returned (its guard held it until the slave's stable period ended)`));
+    note(both === 0 ? c.green('the two nodes never answered at the same time') : c.red(`both nodes answered in ${both} checks`));
     note(await telephonyLine());
+    say('Where things stand');
+    xivoHa(['status', '-i', inv], [0, 1, 2, 3]);
   } finally {
     if (options.keep) {
       say('Leaving the lab up (--keep): `xivo-ha lab down` removes it');
