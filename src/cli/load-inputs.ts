@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Inventory, Playbook, Vars } from '../core/model.js';
 import { ConfigError, type Diagnostic } from '../core/errors.js';
 import { loadInventory, loadPlaybook } from '../load/index.js';
-import { defaultPlaybook } from './paths.js';
+import { defaultPlaybooks } from './paths.js';
 
 export interface Inputs {
   inventory: Inventory;
@@ -29,7 +29,8 @@ export function loadInputs(inventoryPath: string, playbookPaths: string[], extra
     if (!inventory.cluster) {
       throw new ConfigError([{ severity: 'error', code: 'cli.playbook-required', message: 'a plain Ansible inventory needs a playbook argument' }]);
     }
-    paths = [defaultPlaybook(inventory.cluster.deployment, inventory.cluster.ha['enabled'] !== false)];
+    const edge = inventory.cluster.nodes.some((n) => n.role === 'edge');
+    paths = defaultPlaybooks(inventory.cluster.deployment, inventory.cluster.ha['enabled'] !== false, edge);
   }
   const diagnostics: Diagnostic[] = [];
   const playbooks: Playbook[] = [];
