@@ -8,9 +8,10 @@
 //   2. the lab's own acceptance test (it takes the lab down and up), beside
 //      the demo's test (on a lab instance of its own);
 //   3. at once: the tests that use the master/slave pair, one after the
-//      other, beside the tests that use the other nodes (cc, mds, edge);
-//   4. the tests that use every node (CC/XDS/Edge deployments), alone;
-//   5. `lab down`.
+//      other, beside the tests that use the other nodes (cc, mds, edge),
+//      beside the tests that need a pair or every node of their own on a
+//      second lab (instance 1: maintenance, CC/XDS/Edge deployments);
+//   4. `lab down` of both labs.
 //
 // Each step's output is printed when it ends, with its time; the run ends
 // with one line "tests: N passed, N failed".
@@ -36,9 +37,11 @@ const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellchec
 
 // Integration tests by what they need of the lab (file names under test/integration).
 const LAB_ALONE = ['lab.test.ts'];
-const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts', 'maintenance.test.ts'];
-// Tests that use every node (the pair and the cc/mds/edge nodes): alone, after the others.
-const LAB_LAST = ['deployments.test.ts'];
+const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts'];
+// Tests that also need a pair of their own, or every node: on a second lab
+// (instance 1), one after the other, beside everything that runs on the first.
+const SECOND_LAB = process.env['XIVO_HA_TEST_SECOND_LAB'] ?? '1';
+const LAB_SECOND = ['maintenance.test.ts', 'deployments.test.ts'];
 // The demo brings up and down a lab of its own (instance 8): beside the lab's own test, once the base image exists.
 const LAB_OWN = ['demo.test.ts'];
 
@@ -79,10 +82,10 @@ function findTests(dir) {
 }
 
 /** Runs a command with its output buffered, printed as one block when it ends. */
-function step(label, cmd, argv, { countTests = false } = {}) {
+function step(label, cmd, argv, { countTests = false, env = {} } = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
@@ -97,13 +100,15 @@ function step(label, cmd, argv, { countTests = false } = {}) {
   });
 }
 
-const nodeTest = (label, files) =>
-  step(label, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { countTests: true });
+const nodeTest = (label, files, env = {}) =>
+  step(label, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { countTests: true, env });
 
-/** Runs test files one after the other. */
-async function sequence(files) {
+/** Runs test files one after the other (on lab instance `instance` when given). */
+async function sequence(files, instance) {
   const results = [];
-  for (const f of files) results.push(await nodeTest(f.replace(`${root}/`, ''), [f]));
+  const env = instance === undefined ? {} : { XIVO_HA_LAB_INSTANCE: instance };
+  const where = instance === undefined ? '' : ` (lab instance ${instance})`;
+  for (const f of files) results.push(await nodeTest(`${f.replace(`${root}/`, '')}${where}`, [f], env));
   return results;
 }
 
@@ -120,12 +125,12 @@ const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.i
 const alone = integration.filter((f) => LAB_ALONE.includes(basename(f)));
 const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
-const last = integration.filter((f) => LAB_LAST.includes(basename(f)));
+const second = LAB_SECOND.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const ownLab = integration.filter((f) => LAB_OWN.includes(basename(f)));
-const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !last.includes(f) && !ownLab.includes(f));
+const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !second.includes(f) && !ownLab.includes(f));
 const othersWithLab = others.filter(usesLab);
 const noLab = others.filter((f) => !usesLab(f));
-const needLab = alone.length + pair.length + othersWithLab.length + last.length + ownLab.length > 0;
+const needLab = alone.length + pair.length + othersWithLab.length + second.length + ownLab.length > 0;
 
 function readFileText(f) {
   return readFileSync(f, 'utf8');
@@ -142,18 +147,29 @@ await Promise.all([
 if (needLab) {
   if (labUp.code !== 0) {
     log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + last.length + ownLab.length });
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + second.length + ownLab.length });
   } else {
+    const onSecond = { env: { XIVO_HA_LAB_INSTANCE: SECOND_LAB } };
     try {
-      const [first, own] = await Promise.all([sequence(alone), sequence(ownLab)]);
+      const [first, own, secondUp] = await Promise.all([
+        sequence(alone),
+        sequence(ownLab),
+        second.length ? step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond) : undefined,
+      ]);
       record(first);
       record(own);
-      const [a, b] = await Promise.all([sequence(pair), sequence(othersWithLab)]);
+      if (secondUp) record(secondUp);
+      const [a, b, c] = await Promise.all([
+        sequence(pair),
+        sequence(othersWithLab),
+        secondUp?.code === 0 ? sequence(second, SECOND_LAB) : [],
+      ]);
       record(a);
       record(b);
-      record(await sequence(last));
+      record(c);
     } finally {
       record(await step('lab down', process.execPath, [...lab, 'down']));
+      if (second.length) record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
     }
   }
 }
