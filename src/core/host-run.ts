@@ -7,7 +7,7 @@
 // the host before anything is written.
 
 import type { InventoryHost, PlaySpec, TaskSpec, Vars } from './model.js';
-import type { Module, Probe, Step, StepResult } from './types.js';
+import type { Change, Module, Probe, Step, StepResult } from './types.js';
 import type { HostConnection } from '../transport/types.js';
 import type { RunEvent, TaskStatus, ChangeView } from './events.js';
 import { FactsModel, mergeProbes } from '../facts/model.js';
@@ -23,6 +23,13 @@ import { becomeUserOf, stepsAsUser } from './become.js';
 
 /** Modules that only read: a deferred one writes nothing later tasks could depend on. */
 const READ_ONLY_MODULES = new Set(['stat', 'slurp', 'assert', 'debug']);
+
+/**
+ * Modules whose `check_mode: false` makes them run in a dry run too: a command
+ * the author declares read-only (Ansible runs it under --check). Any other
+ * module is only planned: a plan never writes.
+ */
+const RUN_IN_DRY_RUN = new Set(['command', 'shell']);
 
 export type RunMode = 'plan' | 'apply' | 'verify';
 
@@ -40,6 +47,8 @@ export interface HostRunOptions {
   owedHandlers: string[];
   /** What earlier plays registered on this host; updated in place (Ansible keeps registered values across plays). */
   registered: Vars;
+  /** The check apply makes before its first write: runs nothing, not even check_mode: false commands. */
+  dryPass?: boolean;
 }
 
 export interface HostPlayOutcome {
@@ -80,7 +89,7 @@ export class HostRun {
     await this.gatherUpFront(tasks);
     if (this.o.mode === 'apply') {
       // Dry pass first: everything that can fail does so before the first write.
-      const dry = new HostRun({ ...this.o, mode: 'plan', model: this.o.model.clone(), registered: { ...this.o.registered }, emit: () => undefined });
+      const dry = new HostRun({ ...this.o, mode: 'plan', dryPass: true, model: this.o.model.clone(), registered: { ...this.o.registered }, emit: () => undefined });
       const dryOutcome = await dry.run();
       if (dryOutcome.failure) {
         return { ...dryOutcome, ok: 0, changed: 0, pending: 0, skipped: 0, failure: `nothing was changed on this host: ${dryOutcome.failure}` };
@@ -222,7 +231,8 @@ export class HostRun {
       });
     } else {
       const pending = outcomes.flatMap((o) => o.changes).filter((c) => !c.knownAfterApply);
-      if (status === 'pending' && pending.length > 0) this.outcome.drift.push({ task: task.name, changes: pending });
+      // check_mode: true never applies, so what it plans is no module bug.
+      if (status === 'pending' && pending.length > 0 && task.checkMode !== true) this.outcome.drift.push({ task: task.name, changes: pending });
     }
     if (status === 'failed' && !task.ignoreErrors) {
       this.outcome.failure = `task "${task.name}" failed: ${error ?? 'unknown error'}`;
@@ -282,12 +292,14 @@ export class HostRun {
     if (plan.failed !== undefined) {
       return { status: 'failed', changes: [], error: plan.failed, result: { failed: true, msg: plan.failed, ...(plan.result ?? {}) } };
     }
-    // Commands that always run are not drift: verify looks only at what should have converged.
-    let changes = this.o.mode === 'verify' ? plan.changes.filter((c) => !c.alwaysRuns) : plan.changes;
+    const executes = this.executes(task, module, plan.changes);
+    // Commands that always run are not drift: verify looks only at what should
+    // have converged (it still runs a check_mode: false command for its output).
+    let changes = this.o.mode === 'verify' && !executes ? plan.changes.filter((c) => !c.alwaysRuns) : plan.changes;
     // changed_when: false marks a task that only reads (a query whose output is registered).
     const neverChanges = task.changedWhen?.length === 1 && isLiteralFalse(task.changedWhen[0]!);
     let stepResults: StepResult[] = [];
-    if (this.o.mode === 'apply') {
+    if (executes) {
       for (const change of changes) {
         const results = await this.o.conn.apply(stepsAsUser(withTaskTimeout(change.steps, task.timeoutS), becomeUserOf(task, this.o.play)));
         stepResults = stepResults.concat(results);
@@ -307,10 +319,11 @@ export class HostRun {
     let result: Record<string, unknown> | Unknown;
     const ran = changes.some((c) => c.steps.some((s) => s.kind === 'exec'));
     if (plan.result) result = { changed: changes.length > 0, ...plan.result };
-    else if (this.o.mode === 'apply' && module.resultAfterApply && ran) result = { ...module.resultAfterApply(args, stepResults), changed: changes.length > 0 };
-    else if (this.o.mode !== 'apply' && ran) result = new Unknown(`the output of "${task.name}"`);
+    else if (executes && module.resultAfterApply && ran) result = { ...module.resultAfterApply(args, stepResults), changed: changes.length > 0 };
+    else if (ran) result = new Unknown(`the output of "${task.name}"`);
     else result = { changed: changes.length > 0, failed: false };
 
+    if (this.o.mode === 'verify') changes = changes.filter((c) => !c.alwaysRuns);
     let changed = changes.length > 0;
     if (task.changedWhen && !isUnknown(result)) {
       const v = this.evalOn(task.changedWhen, task, result, loop);
@@ -322,13 +335,27 @@ export class HostRun {
     }
     if (!isUnknown(result)) result = { ...result, changed };
     if (!changed) changes = [];
-    const status: TaskStatus = changes.length === 0 ? 'ok' : this.o.mode === 'apply' ? 'changed' : 'pending';
+    const status: TaskStatus = changes.length === 0 ? 'ok' : this.o.mode === 'apply' && executes ? 'changed' : 'pending';
     const views = changes.map((c) => viewChange(c));
     const out: ItemOutcome = { status, changes: views, result };
     if (plan.note) out.note = plan.note;
+    else if (task.checkMode === true && changes.length > 0) out.note = 'check_mode: true: planned only, never applied';
+    else if (executes && this.o.mode !== 'apply') out.note = 'ran during plan (check_mode: false): its result is real';
     else if (neverChanges && changes.length === 0 && this.o.mode !== 'apply') out.note = 'runs during apply; never reports a change (changed_when: false)';
     if (plan.messages) out.messages = plan.messages;
     return out;
+  }
+
+  /**
+   * Whether the task's steps run now rather than being only planned. Apply
+   * runs everything but check_mode: true tasks; plan and verify run nothing
+   * but check_mode: false commands, so what later tasks plan from their
+   * registered output is real (Ansible's own answer under --check).
+   */
+  private executes(task: TaskSpec, module: Module, changes: Change[]): boolean {
+    if (this.o.mode === 'apply') return task.checkMode !== true;
+    if (task.checkMode !== false || this.o.dryPass || !RUN_IN_DRY_RUN.has(module.name)) return false;
+    return changes.every((c) => c.steps.every((s) => s.kind === 'exec'));
   }
 
   private evalOn(exprs: string[], task: TaskSpec, result: Record<string, unknown>, loop?: { name: string; item: unknown }): boolean | Unknown {

@@ -74,6 +74,11 @@ export interface TaskSpec {
   ignoreErrors: boolean;
   /** Ansible's `timeout`: seconds a command the task runs may take before it is killed and the task fails. */
   timeoutS?: number;
+  /**
+   * Ansible's `check_mode`: false runs the task even in a dry run (`plan`), for
+   * a command that only reads; true never runs it, even in apply (only planned).
+   */
+  checkMode?: boolean;
   vars: Vars;
   position: SourcePosition;
 }

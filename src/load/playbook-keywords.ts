@@ -55,6 +55,7 @@ export const TASK_KEYWORDS: ReadonlySet<string> = new Set([
   'vars',
   'args',
   'timeout',
+  'check_mode',
 ]);
 
 export const HANDLER_KEYWORDS: ReadonlySet<string> = new Set([...TASK_KEYWORDS, 'listen']);
@@ -94,7 +95,6 @@ export const UNSUPPORTED_TASK_KEYWORDS: ReadonlySet<string> = new Set([
   'poll',
   'environment',
   'no_log',
-  'check_mode',
   'diff',
   'any_errors_fatal',
   'throttle',

@@ -126,6 +126,7 @@ function buildEntry(raw: Record<string, unknown>, path: PathSegment[], ctx: Task
   if (becomeUser !== undefined) spec.becomeUser = becomeUser;
   if (typeof raw['register'] === 'string') spec.register = raw['register'];
   if (typeof raw['timeout'] === 'number') spec.timeoutS = raw['timeout'];
+  if (typeof raw['check_mode'] === 'boolean') spec.checkMode = raw['check_mode'];
   const changedWhen = conditions(raw['changed_when']);
   if (changedWhen) spec.changedWhen = changedWhen;
   const failedWhen = conditions(raw['failed_when']);

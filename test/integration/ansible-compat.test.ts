@@ -290,13 +290,16 @@ describe('Ansible compatibility', { skip: hasAnsible ? false : 'ansible-playbook
     assertSameTrees();
   });
 
+  const pendingOf = (events: XivoEvent[]) => events.filter((e) => e.type === 'task_result' && e['status'] === 'pending');
+  const key = (e: XivoEvent) => `${String(e['host'])}|${String(e['task'])}`;
+
   test('plan after a drift reports exactly the drifted file with its diff', { timeout: 300_000 }, async () => {
-    // Tasks that use a registered command output are known only after apply
-    // in every plan (the command runs during apply); the drift must add
-    // exactly one task to that baseline, with the file and its diff.
-    const pendingOf = (events: XivoEvent[]) => events.filter((e) => e.type === 'task_result' && e['status'] === 'pending');
-    const key = (e: XivoEvent) => `${String(e['host'])}|${String(e['task'])}`;
+    // The commands whose registered output later tasks use have
+    // `check_mode: false`: plan runs them, so an in-sync host plans nothing
+    // (no "known after apply"), and the drift adds exactly one task, with the
+    // file and its diff.
     const baseline = pendingOf(await runXivoHa('plan', [PLAYBOOKS[0]!]));
+    assert.deepEqual(baseline.map(key), [], 'an in-sync host plans nothing');
     for (const e of baseline.filter((x) => !x['handler'])) {
       const changes = e['changes'] as { knownAfterApply?: boolean }[];
       assert.ok(changes.every((c) => c.knownAfterApply), `an in-sync host plans a change: ${JSON.stringify(e)}`);
@@ -312,6 +315,20 @@ describe('Ansible compatibility', { skip: hasAnsible ? false : 'ansible-playbook
     // Hosts plan in parallel: their events interleave differently from run to run.
     assert.deepEqual(after.filter((e) => !added.includes(e)).map(key).sort(), baseline.map(key).sort(), 'nothing else changes in the plan');
     assert.match(readFileSync(drifted, 'utf8'), /drifted by the compat test/, 'plan must not write');
+  });
+
+  test('ansible-playbook --check and xivo-ha plan report the same changed tasks after the same drift', { timeout: 300_000 }, async () => {
+    // The xivo-ha master drifted in the test above (plan wrote nothing); the
+    // Ansible master drifts the same way. Ansible runs the check_mode: false
+    // commands under --check as xivo-ha's plan does.
+    appendFileSync(join(base(ansibleHost('master')), 'etc/app/banner.txt'), 'drifted by the compat test\n');
+    const check = await runProcess(['ansible-playbook', '--check', '-i', inventory, '--limit', 'ansible_side', PLAYBOOKS[0]!], ansibleEnv);
+    stopControlMasters();
+    assert.equal(check.code, 0, `ansible-playbook --check failed (${check.code}):\n${check.stdout}\n${check.stderr}`);
+    const wouldChange = [...parseAnsible(check.stdout).changed].sort();
+    const planned = pendingOf(await runXivoHa('plan', [PLAYBOOKS[0]!])).map((e) => key(e).replace(/^xivo-/, 'ansible-')).sort();
+    assert.deepEqual(planned, wouldChange);
+    assert.deepEqual(planned, [`${ansibleHost('master')}|copy the banner from files/`]);
   });
 });
 
