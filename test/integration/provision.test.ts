@@ -92,6 +92,51 @@ test('the replication role reaches the slave\'s asterisk database from the maste
   assert.equal(listen.trim(), `localhost,${SLAVE}`);
 });
 
+// Prints "MODE UID PATH" for every regular file under the usual trees that holds the secret read on stdin
+// (the secret itself never reaches argv or the test's output).
+const FILES_HOLDING_SECRET = `
+import os, stat, sys
+secret = sys.stdin.buffer.read().strip()
+for top in ("/etc", "/root", "/var", "/usr/local", "/tmp", "/home", "/srv", "/opt", "/run"):
+    for d, _, files in os.walk(top):
+        for name in files:
+            path = os.path.join(d, name)
+            try:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode) or st.st_size > 20_000_000:
+                    continue
+                with open(path, "rb") as f:
+                    if secret in f.read():
+                        print(f"{st.st_mode & 0o7777:o} {st.st_uid} {path}")
+            except OSError:
+                pass
+`;
+
+test('every key and secret the HA playbooks place is root-only (0600 files in 0700 directories), and no file others can read holds the replication password', async () => {
+  const expected: Record<string, string[]> = {
+    master: ['/root/.ssh/xivo_ha_replication', '/etc/xivo-ha/replication.password', '/etc/xivo-ha/replication.pgpass', '/etc/xivo-ha/cluster.json', '/etc/xivo-ha/known_hosts'],
+    slave: ['/root/.ssh/xivo_ha_failback', '/etc/xivo-ha/cluster.json', '/etc/xivo-ha/known_hosts'],
+  };
+  for (const [node, files] of Object.entries(expected)) {
+    const modes = await execOk(node, ['stat', '-c', '%a %U:%G %n', ...files, '/root/.ssh', '/etc/xivo-ha']);
+    for (const line of modes.trim().split('\n')) {
+      const [mode, owner, path] = line.split(' ');
+      assert.equal(owner, 'root:root', `${node}: ${line}`);
+      assert.equal(mode, path === '/root/.ssh' || path === '/etc/xivo-ha' ? '700' : '600', `${node}: ${line}`);
+    }
+  }
+  const password = (await readNodeFile('master', '/etc/xivo-ha/replication.password')).trim();
+  assert.ok(password.length >= 20, 'a generated password');
+  for (const node of ['master', 'slave']) {
+    const holders = (await execOk(node, ['python3', '-c', FILES_HOLDING_SECRET], { stdin: password })).trim().split('\n').filter(Boolean);
+    for (const line of holders) {
+      const [mode, uid, path] = line.split(' ');
+      assert.ok((parseInt(mode!, 8) & 0o077) === 0 && uid === '0', `${node}: ${path} holds the replication password and is mode ${mode} uid ${uid}`);
+    }
+    if (node === 'master') assert.ok(holders.some((l) => l.endsWith(' /etc/xivo-ha/replication.password')), 'the scan found the password file itself');
+  }
+});
+
 test('a changed monitor profile: the plan shows exactly the changed cluster.json lines and the monitor restart, apply converges, the next plan is empty', async () => {
   const text = readFileSync(inventory, 'utf8');
   assert.match(text, /profile: fast/);
