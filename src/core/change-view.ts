@@ -12,6 +12,7 @@ export const SENSITIVE_DIFF = '(sensitive content hidden)';
 export function renderDiff(diff: Diff): string {
   // Modules mark what they know is sensitive; any text holding a known secret value is too.
   if (diff.sensitive || containsSecret(diff.before) || containsSecret(diff.after)) return SENSITIVE_DIFF;
+  if (diff.omitted !== undefined) return redact(diff.omitted);
   const before = diff.beforeHeader ?? 'before';
   const after = diff.afterHeader ?? 'after';
   const patch = createTwoFilesPatch(before, after, diff.before, diff.after, undefined, undefined, { context: 3 });
@@ -23,7 +24,7 @@ export function renderDiff(diff: Diff): string {
 
 export function viewChange(change: Change, knownAfterApply = false): ChangeView {
   const view: ChangeView = { action: change.action, target: redact(change.target), summary: redact(change.summary) };
-  if (change.diff && (change.diff.sensitive || change.diff.before !== change.diff.after)) view.diff = renderDiff(change.diff);
+  if (change.diff && (change.diff.sensitive || change.diff.omitted !== undefined || change.diff.before !== change.diff.after)) view.diff = renderDiff(change.diff);
   if (knownAfterApply) view.knownAfterApply = true;
   return view;
 }

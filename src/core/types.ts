@@ -4,7 +4,11 @@
 
 /** What a module wants to know about a host before it decides. Read-only. */
 export type Probe =
-  | { kind: 'file'; path: string; content?: boolean }
+  /**
+   * `contentMax`: the content only up to that size; a bigger file answers
+   * sha256 and size only (copy and template compare whole files by hash).
+   */
+  | { kind: 'file'; path: string; content?: boolean; contentMax?: number }
   | { kind: 'unit'; unit: string }
   | { kind: 'user'; name: string }
   | { kind: 'group'; name: string }
@@ -120,6 +124,8 @@ export interface Diff {
   afterHeader?: string;
   /** A sensitive diff is never printed; views show "(sensitive content hidden)". */
   sensitive?: boolean;
+  /** Shown instead of a text diff too large to print, e.g. "content differs (N bytes -> M bytes)". */
+  omitted?: string;
 }
 
 /** A fact the planned-state model should believe once a change is applied, beyond what put/mkdir/remove/symlink/attrs imply. */

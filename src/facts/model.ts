@@ -77,7 +77,8 @@ export class FactsModel implements Facts {
     if (probe.kind !== 'file') return this.values.has(key);
     const fact = this.lookupFile(probe.path);
     if (fact === undefined) return false;
-    if (probe.content && fact.exists && fact.type === 'file' && fact.content === undefined) return false;
+    // A file above the probe's contentMax is answered by hash alone: that answer is complete.
+    if (probe.content && fact.exists && fact.type === 'file' && fact.content === undefined && !(probe.contentMax !== undefined && fact.size > probe.contentMax)) return false;
     return true;
   }
 
@@ -287,7 +288,11 @@ export function mergeProbes(probes: Probe[]): Probe[] {
     const key = probeKey(probe);
     const seen = byKey.get(key);
     if (seen === undefined) byKey.set(key, probe);
-    else if (seen.kind === 'file' && probe.kind === 'file' && probe.content && !seen.content) byKey.set(key, { ...seen, content: true });
+    else if (seen.kind === 'file' && probe.kind === 'file' && probe.content && (!seen.content || seen.contentMax !== undefined)) {
+      // The widest ask wins: no contentMax (whole content) over any limit, a bigger limit over a smaller one.
+      const max = !seen.content ? probe.contentMax : probe.contentMax === undefined ? undefined : Math.max(probe.contentMax, seen.contentMax!);
+      byKey.set(key, max === undefined ? { kind: 'file', path: seen.path, content: true } : { kind: 'file', path: seen.path, content: true, contentMax: max });
+    }
   }
   return [...byKey.values()];
 }

@@ -199,13 +199,16 @@ def probe_file(p, _timeout):
     elif kind == 'file':
         digest = hashlib.sha256()
         chunks = []
+        # Above contentMax (copy, template) the hash alone decides: no content.
+        limit = p.get('contentMax')
+        want = p.get('content') and (limit is None or st.st_size <= limit)
         with open(os.open(p['path'], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), 'rb') as f:
             for chunk in iter(lambda: f.read(1 << 20), b''):
                 digest.update(chunk)
-                if p.get('content'):
+                if want:
                     chunks.append(chunk)
         fact['sha256'] = digest.hexdigest()
-        if p.get('content'):
+        if want:
             fact['content'] = base64.b64encode(b''.join(chunks)).decode('ascii')
     return fact
 

@@ -43,7 +43,7 @@ export function answerProbes(world: FakeWorld, probes: Probe[]): Map<string, Fac
 function answer(world: FakeWorld, p: Probe): FactValue {
   switch (p.kind) {
     case 'file':
-      return fileFact(world, posix.normalize(p.path), Boolean(p.content));
+      return fileFact(world, posix.normalize(p.path), Boolean(p.content), p.contentMax);
     case 'unit': {
       const u = world.units?.[p.unit];
       return u ? { exists: true, active: 'inactive', enabled: 'disabled', ...u } : { exists: false, active: 'inactive', enabled: '' };
@@ -60,7 +60,7 @@ function answer(world: FakeWorld, p: Probe): FactValue {
   }
 }
 
-function fileFact(world: FakeWorld, path: string, withContent: boolean): FileFact {
+function fileFact(world: FakeWorld, path: string, withContent: boolean, contentMax = Infinity): FileFact {
   const entry = world.files?.[path];
   const isParent = (p: string) => p === '/' || (world.dirs ?? []).some((d) => d === p || d.startsWith(`${p}/`)) || Object.keys(world.files ?? {}).some((f) => f.startsWith(`${p}/`));
   if (entry === undefined) {
@@ -82,7 +82,7 @@ function fileFact(world: FakeWorld, path: string, withContent: boolean): FileFac
   if (type === 'directory') return { ...base, size: 4096 };
   const content = Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content ?? '', 'utf8');
   const sha256 = createHash('sha256').update(content).digest('hex');
-  return withContent ? { ...base, size: content.length, sha256, content } : { ...base, size: content.length, sha256 };
+  return withContent && content.length <= contentMax ? { ...base, size: content.length, sha256, content } : { ...base, size: content.length, sha256 };
 }
 
 /** A model answering exactly the probes given (as the runner's gather would). */

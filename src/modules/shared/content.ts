@@ -9,6 +9,13 @@ import type { Change, Diff, FileFact, ModuleContext, Probe } from '../../core/ty
 import { DEFAULT_FILE_MODE } from '../../facts/model.js';
 import { attrsDelta, attrsStep, checkedWords, describeDelta, isEmptyDelta, newPathAttrs, type WantedAttrs } from './file-attrs.js';
 
+/**
+ * Above this size copy and template compare files by sha256 and show no text
+ * diff: reading and diffing megabytes of a recording or a firmware image
+ * would only slow every plan down.
+ */
+export const LARGE_FILE_BYTES = 256 * 1024;
+
 export interface WritePlan {
   change?: Change;
   /** Why nothing changes, or a remark (binary content has no diff). */
@@ -26,7 +33,8 @@ export interface WriteRequest {
 
 export function planWrite(req: WriteRequest): WritePlan {
   const { path, content, fact, attrs, ctx } = req;
-  const binary = isBinary(content) || (fact.exists && fact.content !== undefined && isBinary(fact.content));
+  const large = content.length > LARGE_FILE_BYTES || (fact.exists && fact.type === 'file' && fact.size > LARGE_FILE_BYTES);
+  const binary = !large && (isBinary(content) || (fact.exists && fact.content !== undefined && isBinary(fact.content)));
   const note = binary ? 'binary content: no diff shown' : undefined;
   if (!fact.exists) {
     const change: Change = {
@@ -35,7 +43,8 @@ export function planWrite(req: WriteRequest): WritePlan {
       summary: `create ${path}`,
       steps: [{ kind: 'put', path, content, ...newPathAttrs(attrs, DEFAULT_FILE_MODE, false) }],
     };
-    if (!binary) change.diff = textDiff('', content.toString('utf8'), path, ctx);
+    if (large) change.diff = largeDiff(0, content.length, path);
+    else if (!binary) change.diff = textDiff('', content.toString('utf8'), path, ctx);
     return note ? { change, note } : { change };
   }
   const delta = attrsDelta(fact, attrs);
@@ -46,7 +55,8 @@ export function planWrite(req: WriteRequest): WritePlan {
       summary: isEmptyDelta(delta) ? `update ${path}` : `update ${path} and ${describeDelta(delta)}`,
       steps: [{ kind: 'put', path, content, ...delta.set }],
     };
-    if (!binary) change.diff = textDiff(fact.content?.toString('utf8') ?? '(previous content not read)\n', content.toString('utf8'), path, ctx);
+    if (large) change.diff = largeDiff(fact.size, content.length, path);
+    else if (!binary) change.diff = textDiff(fact.content?.toString('utf8') ?? '(previous content not read)\n', content.toString('utf8'), path, ctx);
     return note ? { change, note } : { change };
   }
   if (!isEmptyDelta(delta)) {
@@ -72,6 +82,11 @@ export function textDiff(before: string, after: string, path: string, ctx: Modul
   const diff: Diff = { before, after, beforeHeader: `${path} (before)`, afterHeader: `${path} (after)` };
   if (ctx.containsSecret(before) || ctx.containsSecret(after)) diff.sensitive = true;
   return diff;
+}
+
+/** A change of content too large to show as text: its sizes only. */
+function largeDiff(beforeBytes: number, afterBytes: number, path: string): Diff {
+  return { before: '', after: '', beforeHeader: `${path} (before)`, afterHeader: `${path} (after)`, omitted: `content differs (${beforeBytes} bytes -> ${afterBytes} bytes)` };
 }
 
 export function sha256(content: Buffer): string {

@@ -4,7 +4,7 @@
 
 import { posix } from 'node:path';
 import type { Change, Facts, ModuleContext, ModulePlan, Probe } from '../../core/types.js';
-import { planWrite } from './content.js';
+import { LARGE_FILE_BYTES, planWrite } from './content.js';
 import type { WantedAttrs } from './file-attrs.js';
 import { newPathAttrs } from './file-attrs.js';
 import { DEFAULT_FILE_MODE } from '../../facts/model.js';
@@ -22,11 +22,11 @@ export function copyProbes(t: CopyTarget): Probe[] {
   if (t.dest.endsWith('/')) {
     if (t.srcName === undefined) return [];
     const dir = posix.normalize(t.dest);
-    probes.push({ kind: 'file', path: posix.join(dir, t.srcName), content: true }, { kind: 'file', path: trim(dir) });
+    probes.push({ kind: 'file', path: posix.join(dir, t.srcName), content: true, contentMax: LARGE_FILE_BYTES }, { kind: 'file', path: trim(dir) });
     return probes;
   }
-  probes.push({ kind: 'file', path: t.dest, content: true }, { kind: 'file', path: posix.dirname(t.dest) });
-  if (t.srcName !== undefined) probes.push({ kind: 'file', path: posix.join(t.dest, t.srcName), content: true });
+  probes.push({ kind: 'file', path: t.dest, content: true, contentMax: LARGE_FILE_BYTES }, { kind: 'file', path: posix.dirname(t.dest) });
+  if (t.srcName !== undefined) probes.push({ kind: 'file', path: posix.join(t.dest, t.srcName), content: true, contentMax: LARGE_FILE_BYTES });
   return probes;
 }
 

@@ -1,6 +1,7 @@
 import { copy } from '../../../src/modules/copy.js';
 import { template } from '../../../src/modules/template.js';
 import { table } from './table.js';
+import { viewChange } from '../../../src/core/change-view.js';
 
 table(copy, [
   { name: 'creates a missing file with content, 0644 root:root by default', args: { dest: '/etc/motd', content: 'hi\n' }, host: { dirs: ['/etc'] }, changes: [{ action: 'create', summary: /create \/etc\/motd/, steps: ['put'] }], files: { '/etc/motd': 'hi\n' }, attrs: { '/etc/motd': { mode: 0o644, owner: 'root' } } },
@@ -23,6 +24,17 @@ table(copy, [
   { name: 'writes a mapping as Python json.dumps does', args: { dest: '/etc/c.json', content: { a: 1, b: ['x', 'é'] } }, host: { dirs: ['/etc'] }, changes: [{ action: 'create' }], files: { '/etc/c.json': '{"a": 1, "b": ["x", "\\u00e9"]}' } },
   { name: 'marks a diff holding a secret as sensitive', args: { dest: '/etc/s', content: 'pw=hunter22\n' }, host: { files: { '/etc/s': 'pw=old\n' } }, ctx: { secrets: ['hunter22'] }, changes: [{ action: 'update' }], check: ({ first }) => {
     if (first.changes[0]!.diff?.sensitive !== true) throw new Error('not sensitive');
+  } },
+  { name: 'compares a file above 256 KiB by hash and shows its sizes instead of a text diff', args: { dest: '/var/big.txt', content: 'b'.repeat(300_000) }, host: { files: { '/var/big.txt': 'a'.repeat(400_000) } }, changes: [{ action: 'update' }], files: { '/var/big.txt': 'b'.repeat(300_000) }, check: ({ first }) => {
+    const view = viewChange(first.changes[0]!);
+    if (view.diff !== 'content differs (400000 bytes -> 300000 bytes)') throw new Error(`diff: ${view.diff?.slice(0, 200)}`);
+  } },
+  { name: 'is in sync with a large file of the same content, by hash', args: { dest: '/var/big.txt', content: 'a'.repeat(300_000) }, host: { files: { '/var/big.txt': 'a'.repeat(300_000) } }, note: /in sync: content match/ },
+  { name: 'creates a large file with its size as the diff', args: { dest: '/var/big.txt', content: 'a'.repeat(300_000) }, host: { dirs: ['/var'] }, changes: [{ action: 'create' }], check: ({ first }) => {
+    if (viewChange(first.changes[0]!).diff !== 'content differs (0 bytes -> 300000 bytes)') throw new Error('diff');
+  } },
+  { name: 'keeps the text diff for a file just under the threshold', args: { dest: '/var/t.txt', content: `${'a'.repeat(1000)}\n` }, host: { files: { '/var/t.txt': `${'a'.repeat(262_000)}\n` } }, changes: [{ action: 'update' }], check: ({ first }) => {
+    if (!/^-a{262000}$/m.test(viewChange(first.changes[0]!).diff ?? '')) throw new Error('no text diff');
   } },
   { name: 'shows no text diff for binary content', args: { dest: '/f.bin', content: 'a\u0000b' }, host: { files: { '/f.bin': 'old' } }, changes: [{ action: 'update' }], note: /binary/, check: ({ first }) => {
     if (first.changes[0]!.diff !== undefined) throw new Error('binary diff shown');

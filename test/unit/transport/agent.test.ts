@@ -315,6 +315,23 @@ describe('become_user: steps done as another user', { skip: !root && 'needs root
 });
 
 describe('probes', () => {
+  test('answers a file above contentMax with sha256 and size only, and a smaller one with its content', async () => {
+    const c = await agent();
+    const big = join(dir, 'probe-big');
+    const small = join(dir, 'probe-small');
+    writeFileSync(big, 'x'.repeat(2000));
+    writeFileSync(small, 'y'.repeat(1000));
+    const facts = await c.probe([
+      { kind: 'file', path: big, content: true, contentMax: 1000 },
+      { kind: 'file', path: small, content: true, contentMax: 1000 },
+    ]);
+    const b = fileFact(facts, big);
+    assert.equal(b.content, undefined);
+    assert.equal(b.size, 2000);
+    assert.equal(b.sha256, createHash('sha256').update('x'.repeat(2000)).digest('hex'));
+    assert.equal(fileFact(facts, small).content?.toString(), 'y'.repeat(1000));
+  });
+
   test('describes files, directories, links and missing paths, with sha256 and content on request', async () => {
     const c = await agent();
     const f = join(dir, 'probe-f');
