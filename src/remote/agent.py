@@ -21,11 +21,13 @@ import hashlib
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import threading
 
 PROTOCOL = 1
 TMP_PREFIX = '.xivo-ha-tmp-'
@@ -35,6 +37,7 @@ DEFAULT_TIMEOUT_S = 600.0
 # most of what we run (systemctl, xivo-service) lives.
 STANDARD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 MAX_HEADER = 20
+INPUT_FD = 0  # the runner's requests; its hang-up ends the agent (watch_runner)
 
 UMASK = os.umask(0o022)
 os.umask(UMASK)
@@ -42,6 +45,13 @@ os.umask(UMASK)
 
 class Refused(Exception):
     """A probe or step that cannot be done; its message is answered as data."""
+
+
+class RunnerGone(BaseException):
+    """The runner hung up while a command ran: nobody will read the answer.
+
+    A BaseException, so no step or request boundary turns it into an answer;
+    main() ends the agent, which releases the run lock."""
 
 
 class TimedOut(Exception):
@@ -167,20 +177,54 @@ def run(argv, stdin=b'', env=None, cwd=None, timeout=DEFAULT_TIMEOUT_S):
         return {'rc': 127, 'stdout': '', 'stderr': f'{argv[0]}: command not found'}
     except PermissionError:
         return {'rc': 126, 'stdout': '', 'stderr': f'{argv[0]}: permission denied'}
+    watch = watch_runner(proc)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(proc.pid)
         try:
             out, err = proc.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             out, err = b'', b''
         raise TimedOut(f'timed out after {timeout:g} s: {" ".join(argv)}', text(out), text(err)) from None
+    finally:
+        watch.set()
+    if watch.runner_gone:
+        raise RunnerGone()
     rc = proc.returncode
     return {'rc': 128 - rc if rc < 0 else rc, 'stdout': text(out), 'stderr': text(err)}
+
+
+class Watch(threading.Event):
+    runner_gone = False
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def watch_runner(proc):
+    """While proc runs, watch our stdin for the runner hanging up (EOF on the
+    pipe, or the peer's shutdown of a socket); then kill proc's process group,
+    so a long command does not keep the agent, and its lock, alive. Only hang-up
+    events are asked for: data the runner sends stays unread for main()."""
+    watch = Watch()
+    poller = select.poll()
+    poller.register(INPUT_FD, select.POLLRDHUP)
+
+    def loop():
+        while not watch.is_set():
+            for _fd, event in poller.poll(200):
+                if event & (select.POLLHUP | select.POLLERR | select.POLLRDHUP | select.POLLNVAL):
+                    watch.runner_gone = True
+                    kill_group(proc.pid)
+                    return
+
+    threading.Thread(target=loop, name='runner-watch', daemon=True).start()
+    return watch
 
 
 # ---------------------------------------------------------------- probes
@@ -579,6 +623,9 @@ def main():
                 return 0
             write_frame(out, answer(body))
     except BrokenPipeError:
+        return 0
+    except RunnerGone:
+        handle_unlock(None)
         return 0
 
 

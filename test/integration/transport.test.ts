@@ -187,6 +187,39 @@ describe('ssh transport on a real sshd', () => {
       assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('.xivo-ha-tmp-')), []);
     }
   });
+
+  test('a runner that disconnects during a long command frees the lock within seconds, the command killed', async () => {
+    const lockPath = join(work, 'hangup', 'lock');
+    const marker = join(work, 'hangup-survived');
+    const script = join(work, 'hangup-runner.mts');
+    writeFileSync(script, `
+      import { connectSsh } from ${JSON.stringify(join(repo, 'src/transport/ssh.ts'))};
+      const conn = await connectSsh(JSON.parse(process.argv[2]), { acceptNew: false, become: false });
+      await conn.lock('hangup test', ${JSON.stringify(lockPath)});
+      process.stdout.write('locked\\n');
+      await conn.apply([{ kind: 'exec', argv: ['sh', '-c', 'sleep 30; touch ${marker}'] }]);
+    `);
+    const othersAgents = new Set(sshd.agentPids());
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(sshd.host())], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+        child.on('exit', (code) => reject(new Error(`runner exited (${code}) before taking the lock`)));
+      });
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      // The TCP connection closes with the process: sshd hangs up the agent's stdin.
+      child.kill('SIGKILL');
+    }
+    const t0 = Date.now();
+    await waitFor(async () => sshd.agentPids().every((p) => othersAgents.has(p)), 5_000);
+    const conn = await connect();
+    await conn.lock('second run', lockPath);
+    assert.ok(Date.now() - t0 < 5_000, `the lock was free only after ${Date.now() - t0} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(spawnSync('pgrep', ['-f', `touch ${marker}`]).status, 1, 'the long command was killed with its process group');
+    assert.equal(existsSync(marker), false);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
