@@ -42,15 +42,6 @@ DEFAULT_FAILBACK_DIRECTORIES = [
     '/var/spool/asterisk/monitor',
 ]
 
-# The seed's exclusion list plus the node's identity (infos). The inventory
-# can replace it; this default only applies when cluster.json has none.
-DEFAULT_EXCLUDE_TABLES = [
-    'netiface', 'resolvconf', 'mail', 'monitoring', 'accesswebservice',
-    'provisioning', 'session', 'queue_log', 'cel', 'call_log',
-    'call_log_participant', 'stat_agent', 'stat_agent_periodic',
-    'stat_call_on_queue', 'stat_queue', 'stat_queue_periodic', 'infos',
-]
-
 # Exit codes of both programs (documented in docs/replication.md).
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -105,13 +96,28 @@ class ReplicationConfig:
         self.ssh_user = rep.get('ssh_user', 'root')
         self.ssh_known_hosts = rep.get('ssh_known_hosts')
         self.ssh_connect_timeout = int(rep.get('ssh_connect_timeout', 10))
-        self.exclude_tables = _string_list(rep.get('exclude_tables', DEFAULT_EXCLUDE_TABLES), path, 'replication.exclude_tables')
+        # The list has one source, src/load/ha-settings.ts: cluster.json always
+        # carries it. Checked here when present; required where it is used.
+        excluded = rep.get('exclude_tables')
+        self._exclude_tables = None if excluded is None else _string_list(excluded, path, 'replication.exclude_tables')
+        self._path = path
         self.directories = _directory_list(rep.get('directories', SEVEN_DIRECTORIES), path, 'replication.directories')
         failback = doc.get('failback', {})
         self.failback_directories = _directory_list(
             failback.get('directories', DEFAULT_FAILBACK_DIRECTORIES) if isinstance(failback, dict) else None,
             path, 'failback.directories')
         self.lock_timeout = float(rep.get('lock_timeout', 600))
+
+    @property
+    def exclude_tables(self):
+        if self._exclude_tables is None:
+            raise ConfigError(f'{self._path}: replication.exclude_tables is missing: xivo-ha apply writes it '
+                              '(the defaults of src/load/ha-settings.ts); re-run apply on this node')
+        return self._exclude_tables
+
+    def require_replication_keys(self):
+        """What only a replication run needs, checked before it does anything (ConfigError)."""
+        self.exclude_tables  # noqa: B018 (the property raises when the key is missing)
 
 
 def _string_list(value, path, where):

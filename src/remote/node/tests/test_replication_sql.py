@@ -123,10 +123,21 @@ class Config(unittest.TestCase):
     def test_reads_the_playbook_keys_with_defaults(self):
         c = lib.load_config(self.write({'node': {'role': 'master', 'address': '198.18.0.11'},
                                         'peer': {'address': '198.18.0.12'},
-                                        'replication': {'role': 'xivo_ha_replication', 'directories': ['/etc/xivo/asterisk/']}}))
+                                        'replication': {'role': 'xivo_ha_replication', 'directories': ['/etc/xivo/asterisk/'],
+                                                        'exclude_tables': ['cel', 'infos']}}))
         self.assertEqual((c.node_role, c.peer_address, c.pg_role, c.database), ('master', '198.18.0.12', 'xivo_ha_replication', 'asterisk'))
         self.assertEqual(c.directories, ['/etc/xivo/asterisk'])
-        self.assertIn('infos', c.exclude_tables)
+        self.assertEqual(c.exclude_tables, ['cel', 'infos'])
+
+    def test_a_missing_exclusion_list_is_a_clear_error_for_replication_only(self):
+        # The list has one source (src/load/ha-settings.ts, always in cluster.json): no python default.
+        c = lib.load_config(self.write({'node': {'role': 'master', 'address': '198.18.0.11'},
+                                        'peer': {'address': '198.18.0.12'}, 'replication': {}}))
+        with self.assertRaisesRegex(lib.ConfigError, 'cluster.json: replication.exclude_tables is missing: xivo-ha apply writes it'):
+            c.require_replication_keys()
+        with self.assertRaisesRegex(lib.ConfigError, 'replication.exclude_tables must be a list of names'):
+            lib.load_config(self.write({'node': {'role': 'master', 'address': 'a'}, 'peer': {'address': 'b'},
+                                        'replication': {'exclude_tables': 'cel'}}))
 
     def test_located_errors(self):
         for doc, message in [
