@@ -13,6 +13,7 @@ import { allowBridgedTraffic, createNodeNetwork, ensureBridge, isNodeLinkUp, lis
 import { destroyNodeDisk, ensureNodeIdentity, labMounts, mountNodeDisk, writeNodeConfig } from './node-disk.js';
 import { execInNode, isNodeRunning, killNodeProcesses, launchNode, waitNodeReady } from './node-process.js';
 import { listLossTables, removeAllLoss, setNodeLoss } from './link-loss.js';
+import { raiseHostLimits } from './host-limits.js';
 import { stateDir } from './paths.js';
 import { ensureRunnerKey, sshArgv, writeKnownHosts } from './ssh.js';
 import { labNodes, readLabState, removeLabState, requireLabNode, requireLabState, writeLabState } from './state.js';
@@ -43,6 +44,7 @@ export async function labUp(selection: NodeSelection, log: LabLog = quiet): Prom
   log(`cleaned any stale lab in ${seconds(tClean)}`);
   const nodes = selectNodes(selection);
   const tBoot = Date.now();
+  await raiseHostLimits(log);
   await ensureRunnerKey();
   await ensureBridge();
   await allowBridgedTraffic(log);
