@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cutLink, ensureLab, execOk, execOn, readNodeFile, resetNodes, revive, setLinkLoss, sipAnswers, writeInventory } from '../helpers/lab.js';
@@ -183,6 +183,37 @@ test('6. xivo-ha failover then xivo-ha failback: SIP answers on exactly one node
   const gaps = samples.filter((s) => !s.master && !s.slave).length;
   console.log(`manual failover: slave answering ${switched.toFixed(1)} s after the command started; ${samples.length} samples, ${gaps} with no node answering (the stop→start gap), none with both`);
   assert.ok(samples.some((s) => s.slave && !s.master) && samples.some((s) => s.master && !s.slave));
+});
+
+test('7. a takeover is never blocked by an apply in progress: the slave takes over while an apply holds the run lock on it', async () => {
+  await waitStandby(120_000, true);
+  const playbook = join(dir, 'long-task.yml');
+  writeFileSync(playbook, [
+    '- name: a long task that holds the run lock on the slave',
+    '  hosts: xivo_slave',
+    '  tasks:',
+    '    - name: sleep 30',
+    '      command: sleep 30',
+    '      changed_when: false',
+    '',
+  ].join('\n'));
+  let applyDone = false;
+  const apply = xivoHa(['apply', '-i', inventory, playbook]).finally(() => (applyDone = true));
+  await waitFor('the apply holding the lock on the slave', 30_000, async () =>
+    (await execOn('slave', ['pgrep', '-f', '^sleep 30$'])).code === 0);
+  const cut = Date.now();
+  await cutLink('master');
+  try {
+    await waitFor('the slave answering', FAST_BOUND_MS, () => sipAnswers(OBSERVER, 'slave'));
+    console.log(`takeover during an apply: the slave answers SIP ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
+    assert.equal(applyDone, false, 'the apply had already ended: the test proved nothing');
+    assert.equal((await slaveState()).state, 'active');
+  } finally {
+    await revive('master');
+  }
+  const applied = await apply;
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  await waitStandby(FAST_BOUND_MS);
 });
 
 test('2 and 5. the master\'s telephony crashes, link up: takeover; no failback before the stable period; voicemail and DND come back; the master never answers while the slave does', async () => {
