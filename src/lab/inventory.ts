@@ -48,6 +48,8 @@ export function renderLabInventory(options: LabInventoryOptions): string {
     ha: {
       enabled: true,
       monitor: { profile: options.profile ?? 'fast', ...(options.witness === false ? {} : { witness: RUNNER_ADDRESS }) },
+      // The lab's Edge relaunches with its stand-in (docs/lab.md), not XiVO's command.
+      ...(options.edge ? { actions: { edge_relaunch: ['/usr/local/sbin/edge-relaunch'] } } : {}),
     },
     // A file beside the inventory, written by writeLabInventory: the lab works
     // without exporting anything; real inventories would rather use {env: …}.

@@ -49,6 +49,20 @@ export function renderClusterStatus(s: ClusterStatus, c: Palette): string {
     lines.push('  recent transitions:');
     for (const h of history.slice(-5)) lines.push(`    ${h.at}  ${h.from} → ${h.to}  ${c.dim(h.reason)}`);
   }
+  const actions = (slave?.monitor?.last_actions as Array<{ at: string; phase: string; argv: string[]; rc: number; attempts?: number }> | undefined) ?? [];
+  if (actions.length) {
+    lines.push('  last actions (takeover or failback, in order):');
+    for (const a of actions) {
+      const line = `    ${a.at}  ${a.phase}  ${shortArgv(a.argv)}  rc ${a.rc}` + ((a.attempts ?? 1) > 1 ? ` after ${a.attempts} attempts` : '');
+      lines.push(a.rc === 0 ? line : c.yellow(line));
+    }
+  }
   for (const w of s.warnings) lines.push(c.yellow(`  ! ${w}`));
   return lines.join('\n');
+}
+
+/** An action's command as an operator reads it: ssh's options dropped (`ssh root@HOST COMMAND`). */
+function shortArgv(argv: string[]): string {
+  const at = argv[0] === 'ssh' ? argv.findIndex((w, i) => i > 0 && /^[^-][^ ]*@/.test(w) && argv[i - 1]?.startsWith('-') !== true) : -1;
+  return at > 0 ? ['ssh', ...argv.slice(at)].join(' ') : argv.join(' ');
 }
