@@ -9,6 +9,8 @@ import { runPlaybooks } from '../../../src/core/runner.js';
 import type { TaskSpec } from '../../../src/core/model.js';
 import { FakeHost } from '../../helpers/fake-host.js';
 import { inventory, play, playbook, task } from '../../helpers/specs.js';
+import { loadInventory } from '../../../src/load/inventory.js';
+import { loadTestPlaybook, MINIMAL_INVENTORY, playbookProblems, Workdir } from '../load/helpers.js';
 
 function fakeHost(): FakeHost {
   return new FakeHost('a', (argv) => (argv[0] === 'hostname' ? { rc: 0, stdout: 'pbx-1\n', stderr: '' } : { rc: 0, stdout: '', stderr: '' }));
@@ -90,5 +92,20 @@ describe('check_mode: true', () => {
     assert.equal(results.get('would write')?.status, 'pending');
     assert.match(results.get('would write')?.note ?? '', /check_mode: true: planned only/);
     assert.equal(results.get('would run')?.status, 'pending');
+  });
+});
+
+describe('check_mode in a playbook', () => {
+  test('is read as a boolean task keyword; anything else is a located error', () => {
+    const w = new Workdir();
+    try {
+      const inv = loadInventory(w.write('inv.yml', MINIMAL_INVENTORY));
+      const pb = loadTestPlaybook(w, '- hosts: all\n  tasks:\n    - command: hostname\n      check_mode: false\n    - command: reboot\n      check_mode: true\n', inv);
+      assert.deepEqual(pb.plays[0]!.tasks.map((t) => t.checkMode), [false, true]);
+      const bad = playbookProblems(w, '- hosts: all\n  tasks:\n    - command: hostname\n      check_mode: maybe\n', inv);
+      assert.match(bad.join('\n'), /site\.yml:4:\d+ .*check_mode/);
+    } finally {
+      w.remove();
+    }
   });
 });
