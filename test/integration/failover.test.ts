@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cutLink, ensureLab, execOk, execOn, readNodeFile, resetNodes, revive, setLinkLoss, sipAnswers, writeInventory } from '../helpers/lab.js';
 import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
+import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
+
+// The scenarios poll every 250 ms: the times they print are the figures docs/failover.md quotes.
+const waitFor = <T>(what: string, boundMs: number, check: () => Promise<T | undefined | false>): Promise<T> => waitForEvery(what, boundMs, check, 250);
 
 // mds1: the one node no other lab test cuts or powers off.
 const OBSERVER = 'mds1';
@@ -35,20 +39,6 @@ function sampleSip(): { samples: Sample[]; stop: () => Promise<Sample[]> } {
     }
   })();
   return { samples, stop: async () => { running = false; await loop; return samples; } };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor<T>(what: string, boundMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${boundMs / 1000} s waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 interface MonitorState { state: string; reason: string; manual?: unknown; grace_until?: number | null; counters: { takeovers: number; failbacks: number }; history: { at: string; from: string | null; to: string; reason: string }[] }
