@@ -3,14 +3,15 @@
 // parallel as the lab allows:
 //
 //   1. at once: the type check, the unit tests, the integration tests that
-//      need no lab, and `lab up` (which builds the base image when it is not
+//      need no lab, and the lab's pipeline (steps 2-4, which do not wait for
+//      the others): `lab up` (which builds the base image when it is not
 //      cached: the slow part on a fresh machine);
 //   2. the lab's own acceptance test (it takes the lab down and up), beside
 //      the demo's test (on a lab instance of its own);
 //   3. at once: the tests that use the master/slave pair, one after the
 //      other, beside the tests that use the other nodes (cc, mds, edge),
 //      beside the tests that need a pair or every node of their own on a
-//      second lab (instance 1: maintenance, CC/XDS/Edge deployments);
+//      second lab (instance 1: check, maintenance, CC/XDS/Edge deployments);
 //   4. `lab down` of both labs.
 //
 // Each step's output is printed when it ends, with its time; the run ends
@@ -37,11 +38,11 @@ const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellchec
 
 // Integration tests by what they need of the lab (file names under test/integration).
 const LAB_ALONE = ['lab.test.ts'];
-const LAB_PAIR = ['provision.test.ts', 'check.test.ts', 'replication.test.ts', 'failover.test.ts'];
+const LAB_PAIR = ['provision.test.ts', 'replication.test.ts', 'failover.test.ts'];
 // Tests that also need a pair of their own, or every node: on a second lab
 // (instance 1), one after the other, beside everything that runs on the first.
 const SECOND_LAB = process.env['XIVO_HA_TEST_SECOND_LAB'] ?? '1';
-const LAB_SECOND = ['maintenance.test.ts', 'deployments.test.ts'];
+const LAB_SECOND = ['check.test.ts', 'maintenance.test.ts', 'deployments.test.ts'];
 // The demo brings up and down a lab of its own (instance 8): beside the lab's own test, once the base image exists.
 const LAB_OWN = ['demo.test.ts'];
 
@@ -136,43 +137,45 @@ function readFileText(f) {
   return readFileSync(f, 'utf8');
 }
 
-let labUp = { code: 0 };
+/** The lab tests, from `lab up` on: they do not wait for the unit tests (the lab is mostly waiting on I/O). */
+async function labPipeline() {
+  const labUp = await step('lab up (the base image is built when not cached)', process.execPath, [...lab, 'up', '--all-nodes']);
+  record(labUp);
+  if (labUp.code !== 0) {
+    log('the lab did not come up: its integration tests were not run');
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + second.length + ownLab.length });
+    return;
+  }
+  const onSecond = { env: { XIVO_HA_LAB_INSTANCE: SECOND_LAB } };
+  try {
+    const [first, own, secondUp] = await Promise.all([
+      sequence(alone),
+      sequence(ownLab),
+      second.length ? step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond) : undefined,
+    ]);
+    record(first);
+    record(own);
+    if (secondUp) record(secondUp);
+    const [a, b, c] = await Promise.all([
+      sequence(pair),
+      sequence(othersWithLab),
+      secondUp?.code === 0 ? sequence(second, SECOND_LAB) : [],
+    ]);
+    record(a);
+    record(b);
+    record(c);
+  } finally {
+    record(await step('lab down', process.execPath, [...lab, 'down']));
+    if (second.length) record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
+  }
+}
+
 await Promise.all([
   explicit.length ? undefined : step('type check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']).then(record),
   unitFiles.length ? nodeTest('unit tests', unitFiles).then(record) : undefined,
   sequence(noLab).then(record),
-  needLab ? step('lab up (the base image is built when not cached)', process.execPath, [...lab, 'up', '--all-nodes']).then((r) => ((labUp = r), record(r))) : undefined,
+  needLab ? labPipeline() : undefined,
 ]);
-
-if (needLab) {
-  if (labUp.code !== 0) {
-    log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + second.length + ownLab.length });
-  } else {
-    const onSecond = { env: { XIVO_HA_LAB_INSTANCE: SECOND_LAB } };
-    try {
-      const [first, own, secondUp] = await Promise.all([
-        sequence(alone),
-        sequence(ownLab),
-        second.length ? step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond) : undefined,
-      ]);
-      record(first);
-      record(own);
-      if (secondUp) record(secondUp);
-      const [a, b, c] = await Promise.all([
-        sequence(pair),
-        sequence(othersWithLab),
-        secondUp?.code === 0 ? sequence(second, SECOND_LAB) : [],
-      ]);
-      record(a);
-      record(b);
-      record(c);
-    } finally {
-      record(await step('lab down', process.execPath, [...lab, 'down']));
-      if (second.length) record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
-    }
-  }
-}
 
 log('\ntime per step:');
 for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.code === 0 ? '' : 'FAILED '}${r.label}`);

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { ensureLab, execOn } from '../helpers/lab.js';
+import { RUNNER_ADDRESS, ensureLab, execOn } from '../helpers/lab.js';
 import { applyGeneration, cleanNodes, createWorkspace, describeRun, runCli, summaries, type CliRun, type Workspace } from '../fixtures/faults/workspace.js';
 
 const NODES = ['cc-master', 'mds1'];
@@ -82,7 +82,7 @@ test('a second apply on the same hosts refuses while the first runs, naming the 
     assert.ok(failure, `${node} should refuse: ${describeRun(refused)}`);
     const message = String(failure.message);
     assert.match(message, new RegExp(`${node}: locked by xivo-ha apply by root@${hostname()} pid ${firstPid} since \\d{4}-`));
-    assert.match(message, /agent pid \d+ on \S+ holds \/var\/lib\/xivo-ha\/lock since \S+ \(connected from 198\.18\.0\.1\)/);
+    assert.match(message, new RegExp(`agent pid \\d+ on \\S+ holds /var/lib/xivo-ha/lock since \\S+ \\(connected from ${RUNNER_ADDRESS.replaceAll('.', '\\.')}\\)`));
   }
   for (const [host, s] of summaries(refused)) assert.equal(s.changed, 0, `${host}: a refused run changes nothing`);
   await assertConverges();
@@ -105,7 +105,10 @@ test('a runner killed with SIGKILL leaves no lock: its agents exit by themselves
   await assertConverges();
 });
 
-test('an agent left running a dead run\'s command holds the lock until xivo-ha unlock --force ends it', async () => {
+// An agent notices its runner hang up even while it runs a command (it watches its stdin): the command is
+// ended and the lock freed without anyone's help. (A cut link hides the hang-up until sshd's keepalive gives
+// up; for that case `xivo-ha unlock --force` ends the agent: unit/cli/unlock.test.ts.)
+test('a runner killed during a long command: its agents end the command and free the lock by themselves; unlock finds nothing to break', async () => {
   generation++;
   let killed = false;
   const run = await applyGeneration(ws, generation, {
@@ -119,13 +122,10 @@ test('an agent left running a dead run\'s command holds the lock until xivo-ha u
     },
   });
   assert.equal(run.signal, 'SIGKILL', describeRun(run));
-  const locked = await runCli(['unlock', '-i', ws.inventory, '--json']);
-  assert.equal(locked.code, 3, describeRun(locked));
-  for (const node of NODES) assert.match(locked.stdout, new RegExp(`${node}: locked by xivo-ha apply by root@`));
-  const forced = await runCli(['unlock', '-i', ws.inventory, '--force', '--json']);
-  assert.equal(forced.code, 0, describeRun(forced));
-  for (const node of NODES) assert.match(forced.stdout, new RegExp(`${node}: lock broken: ended agent pid \\d+`));
-  await waitNoAgents(5_000);
-  for (const node of NODES) assert.equal((await execOn(node, ['pgrep', '-f', 'sleep 600'])).stdout.trim(), '', `${node}: the dead run's command was ended too`);
+  await waitNoAgents(10_000);
+  for (const node of NODES) assert.equal((await execOn(node, ['pgrep', '-f', 'sleep 600'])).stdout.trim(), '', `${node}: the dead run's command still runs`);
+  const unlock = await runCli(['unlock', '-i', ws.inventory, '--json']);
+  assert.equal(unlock.code, 0, describeRun(unlock));
+  for (const node of NODES) assert.match(unlock.stdout, new RegExp(`${node}: not locked`));
   await assertConverges();
 });
