@@ -34,12 +34,30 @@ export function resolveLocalSource(play: PlaySpec, src: string, kind: 'templates
   return join(play.baseDir, kind, src);
 }
 
+/**
+ * The local sources (files/, templates/) a play has read, by path. Each is
+ * read once per run: every host, and the check after apply, compare and
+ * write the same bytes even when the file changes on the workstation during
+ * the run (a half-rewritten source was once put on one host and then
+ * reported as drift by the check that re-read it).
+ */
+const localSources = new WeakMap<PlaySpec, Map<string, Buffer>>();
+
+function readLocalSource(play: PlaySpec, path: string, kind: 'templates' | 'files'): Buffer {
+  let cache = localSources.get(play);
+  if (!cache) localSources.set(play, (cache = new Map()));
+  const resolved = resolveLocalSource(play, path, kind);
+  let bytes = cache.get(resolved);
+  if (!bytes) cache.set(resolved, (bytes = readFileSync(resolved)));
+  return bytes;
+}
+
 export function moduleContext(host: string, play: PlaySpec, vars: Vars): ModuleContext {
   return {
     host,
-    readLocalFile: (path) => readFileSync(resolveLocalSource(play, path, 'files')),
+    readLocalFile: (path) => readLocalSource(play, path, 'files'),
     renderTemplateFile: (path) => {
-      const text = readFileSync(resolveLocalSource(play, path, 'templates'), 'utf8');
+      const text = readLocalSource(play, path, 'templates').toString('utf8');
       const out = renderTemplateFile(text, vars, { name: path });
       if (isUnknown(out)) throw new DeferredError(out.reason);
       return out;
