@@ -48,6 +48,10 @@ EXIT_FAILED = 1
 EXIT_REFUSED = 2
 EXIT_CONFIG = 78
 
+# How long data sent to the slave's PostgreSQL may stay unacknowledged before
+# the session is given up (libpq's tcp_user_timeout, in milliseconds).
+PEER_IO_TIMEOUT_MS = 30_000
+
 
 class ConfigError(Exception):
     """cluster.json is missing, unreadable or lacks a key: nothing was run."""

@@ -13,8 +13,8 @@ REPLICATE = os.path.join(HERE, '..', 'xivo-ha-replicate')
 SLAVE = '198.18.0.12'
 
 FAKE_PSQL = f"""#!/bin/sh
-# The slave is asked over TCP (-h {SLAVE}); the master on its socket.
-for a in "$@"; do [ "$a" = "{SLAVE}" ] && exec cat "$FAKE_SLAVE"; done
+# The slave is asked over TCP (a conninfo with host='{SLAVE}'); the master on its socket.
+for a in "$@"; do case "$a" in *"host='{SLAVE}'"*) exec cat "$FAKE_SLAVE";; esac; done
 exec cat "$FAKE_MASTER"
 """
 
