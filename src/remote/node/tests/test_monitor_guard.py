@@ -96,7 +96,7 @@ class MasterWatch(unittest.TestCase):
     WITNESS = "198.18.0.1"
 
     def build(self, slave_up, witness_up=lambda t: True, slave_state="standby", witness=WITNESS,
-              running=True, saved_state=None):
+              running=True, saved_state=None, slave_sip=None):
         from fakes import FakeClock, RecordingRunner
         self.tmp = temp_dir(self)
         self.clock = FakeClock()
@@ -124,8 +124,21 @@ class MasterWatch(unittest.TestCase):
         def ping(address):
             return slave_up(self.clock.t) if address == "198.18.0.12" else witness_up(self.clock.t)
 
-        self.watch = guard.Watch(config, self.clock, ping=ping, ask=lambda: ({"state": slave_state(self.clock.t) if callable(slave_state) else slave_state}, ""),
-                                 run=run, telephony_running=lambda: self.running)
+        self.asked = []
+
+        def ask():
+            self.asked.append(self.clock.t)
+            return {"state": slave_state(self.clock.t) if callable(slave_state) else slave_state}, ""
+
+        def sip(address):
+            # By default the slave's SIP answers exactly while it is in charge, as on a real pair.
+            if slave_sip is not None:
+                return slave_sip(self.clock.t)
+            state = slave_state(self.clock.t) if callable(slave_state) else slave_state
+            return slave_up(self.clock.t) and state in ("active", "failing-back")
+
+        self.watch = guard.Watch(config, self.clock, ping=ping, ask=ask, run=run,
+                                 telephony_running=lambda: self.running, sip_answers=sip)
         self.state_file = state_file
 
     def run_for(self, seconds):
@@ -172,6 +185,18 @@ class MasterWatch(unittest.TestCase):
         self.build(slave_up=lambda t: True, slave_state=lambda t: "active" if t >= 5 else "standby")
         self.run_for(10)
         self.assertEqual(self.verbs(), [(5, "restart")])
+
+    def test_the_slave_is_asked_over_ssh_only_when_its_sip_answers_or_once_a_minute(self):
+        self.build(slave_up=lambda t: True, slave_state=lambda t: "active" if t >= 100 else "standby")
+        self.run_for(110)
+        # Once at the start, once a minute later, then when the slave's SIP answers (it took over at 100).
+        self.assertEqual(self.asked, [0, 60, 100])
+        self.assertEqual(self.verbs(), [(100, "restart")])
+
+    def test_a_slave_in_charge_whose_sip_is_silent_is_still_found_by_the_periodic_ask(self):
+        self.build(slave_up=lambda t: True, slave_state=lambda t: "active" if t >= 5 else "standby", slave_sip=lambda t: False)
+        self.run_for(70)
+        self.assertEqual(self.verbs(), [(60, "restart")])
 
     def test_a_paused_cluster_gets_no_fencing_from_the_watch(self):
         self.build(slave_up=lambda t: t < 10, witness_up=lambda t: t < 10)
