@@ -3,28 +3,35 @@
 // parallel as the lab allows:
 //
 //   1. at once: the type check, the unit tests, the integration tests that
-//      need no lab, and the lab's pipeline (steps 2-4, which do not wait for
+//      need no lab, and the lab's pipeline (steps 2-3, which do not wait for
 //      the others): `lab up` (which builds the base image when it is not
 //      cached: the slow part on a fresh machine);
-//   2. the lab's own acceptance test (it takes the lab down and up), beside
-//      the demo's test (on a lab instance of its own);
-//   3. at once: the tests that use the master/slave pair, one after the
-//      other, beside the tests that use the other nodes (cc, mds, edge),
-//      beside the tests that need a pair or every node of their own on a
-//      second lab (instance 1: check, maintenance, CC/XDS/Edge deployments);
-//   4. `lab down` of both labs.
+//   2. at once, once the base image exists, five chains of test files run
+//      one after the other:
+//      - on lab instance 0, the files of the master/slave pair, which
+//        provision it once and share it (test/helpers/lab.ts provisionedPair);
+//      - on lab instance 0 too, the files of the other nodes (cc, mds, edge);
+//      - on lab instance 1 (brought up first), the files that need a pair or
+//        every node of their own: check, maintenance, CC/XDS/Edge deployments;
+//      - the lab's own acceptance test (it takes its lab down and up) and the
+//        demo's test, each on a lab instance of its own (7 and 8);
+//   3. the nodes' logs and secrets collected for the secret scan, then
+//      `lab down` of every instance.
 //
 // Each step's output is printed when it ends, with its time; the run ends
-// with one line "tests: N passed, N failed".
+// with the whole suite's secret canary scan and one line "tests: N passed,
+// N failed".
 //
 //   npm test                 everything
 //   npm test -- --unit       unit tests only (no root, no lab)
 //   npm test -- FILE…        only these test files
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scanForSecrets } from './secret-scan.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
@@ -37,14 +44,14 @@ const explicit = args.filter((a) => !a.startsWith('--'));
 const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellcheck', 'python3', 'iproute2', 'nftables', 'iputils-ping', 'ansible', 'postgresql', 'util-linux'];
 
 // Integration tests by what they need of the lab (file names under test/integration).
-const LAB_ALONE = ['lab.test.ts'];
-const LAB_PAIR = ['provision.test.ts', 'replication.test.ts', 'failover.test.ts'];
+// One after the other on the pair provision.test.ts provisions (test/helpers/lab.ts provisionedPair).
+const LAB_PAIR = ['provision.test.ts', 'replication.test.ts', 'failover.test.ts', 'reconfigure.test.ts'];
 // Tests that also need a pair of their own, or every node: on a second lab
 // (instance 1), one after the other, beside everything that runs on the first.
 const SECOND_LAB = process.env['XIVO_HA_TEST_SECOND_LAB'] ?? '1';
 const LAB_SECOND = ['check.test.ts', 'maintenance.test.ts', 'deployments.test.ts'];
-// The demo brings up and down a lab of its own (instance 8): beside the lab's own test, once the base image exists.
-const LAB_OWN = ['demo.test.ts'];
+// Files that bring a lab of their own up and down, on these instances, beside everything else once the base image exists.
+const LAB_OWN = { 'lab.test.ts': '7', 'demo.test.ts': '8' };
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -96,7 +103,7 @@ function step(label, cmd, argv, { countTests = false, env = {} } = {}) {
       process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
       const num = (name) => Number((text.match(new RegExp(`ℹ ${name} (\\d+)`)) ?? [])[1] ?? 0);
       const failed = countTests ? num('fail') + (code !== 0 && num('fail') === 0 ? 1 : 0) : 0;
-      resolve({ label, code: code ?? 1, seconds, passed: countTests ? num('pass') : 0, failed });
+      resolve({ label, code: code ?? 1, seconds, passed: countTests ? num('pass') : 0, failed, text });
     });
   });
 }
@@ -123,15 +130,14 @@ if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npm', 
 
 const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
 const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
-const alone = integration.filter((f) => LAB_ALONE.includes(basename(f)));
 const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
 const second = LAB_SECOND.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
-const ownLab = integration.filter((f) => LAB_OWN.includes(basename(f)));
-const others = integration.filter((f) => !alone.includes(f) && !pair.includes(f) && !second.includes(f) && !ownLab.includes(f));
+const ownLab = integration.filter((f) => basename(f) in LAB_OWN);
+const others = integration.filter((f) => !pair.includes(f) && !second.includes(f) && !ownLab.includes(f));
 const othersWithLab = others.filter(usesLab);
 const noLab = others.filter((f) => !usesLab(f));
-const needLab = alone.length + pair.length + othersWithLab.length + second.length + ownLab.length > 0;
+const needLab = pair.length + othersWithLab.length + second.length + ownLab.length > 0;
 
 function readFileText(f) {
   return readFileSync(f, 'utf8');
@@ -143,32 +149,41 @@ async function labPipeline() {
   record(labUp);
   if (labUp.code !== 0) {
     log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: alone.length + pair.length + othersWithLab.length + second.length + ownLab.length });
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: pair.length + othersWithLab.length + second.length + ownLab.length });
     return;
   }
   const onSecond = { env: { XIVO_HA_LAB_INSTANCE: SECOND_LAB } };
+  const collect = ['--import', 'tsx', 'test/collect-lab-records.ts'];
   try {
-    const [first, own, secondUp] = await Promise.all([
-      sequence(alone),
-      sequence(ownLab),
-      second.length ? step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond) : undefined,
+    await Promise.all([
+      sequence(pair).then(record),
+      sequence(othersWithLab).then(record),
+      second.length ? secondLab() : undefined,
+      ...ownLab.map((f) => sequence([f], LAB_OWN[basename(f)]).then(record)),
     ]);
-    record(first);
-    record(own);
-    if (secondUp) record(secondUp);
-    const [a, b, c] = await Promise.all([
-      sequence(pair),
-      sequence(othersWithLab),
-      secondUp?.code === 0 ? sequence(second, SECOND_LAB) : [],
-    ]);
-    record(a);
-    record(b);
-    record(c);
   } finally {
+    record(await step('collect the lab\'s logs and secrets for the secret scan', process.execPath, collect));
     record(await step('lab down', process.execPath, [...lab, 'down']));
-    if (second.length) record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
+    if (second.length) {
+      record(await step(`collect the logs and secrets of lab instance ${SECOND_LAB}`, process.execPath, collect, onSecond));
+      record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
+    }
+    // A file that failed half-way may leave its own lab up.
+    for (const f of ownLab) record(await step(`lab down (instance ${LAB_OWN[basename(f)]})`, process.execPath, [...lab, 'down'], { env: { XIVO_HA_LAB_INSTANCE: LAB_OWN[basename(f)] } }));
+  }
+
+  async function secondLab() {
+    const up = await step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond);
+    record(up);
+    if (up.code === 0) record(await sequence(second, SECOND_LAB));
+    else record({ label: `lab instance ${SECOND_LAB} did not come up: its tests were not run`, code: 1, seconds: 0, passed: 0, failed: second.length });
   }
 }
+
+// Every xivo-ha output and every secret of the run are recorded here for the
+// secret scan at the end (test/helpers/suite-record.ts, test/secret-scan.mjs).
+const recordDir = mkdtempSync(join(tmpdir(), 'xivo-ha-suite-record-'));
+process.env.XIVO_HA_TEST_RECORD_DIR = recordDir;
 
 await Promise.all([
   explicit.length ? undefined : step('type check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']).then(record),
@@ -176,6 +191,25 @@ await Promise.all([
   sequence(noLab).then(record),
   needLab ? labPipeline() : undefined,
 ]);
+
+/** The secret canary scan of the whole run: every registered secret, searched in every output. */
+function secretScan() {
+  const t0 = Date.now();
+  const scan = scanForSecrets(recordDir, Object.fromEntries(results.map((r) => [`output of ${r.label}`, r.text ?? ''])));
+  rmSync(recordDir, { recursive: true, force: true });
+  const label = 'secret canary scan of the whole suite';
+  const lines = [`searched ${scan.sources} outputs and logs (${(scan.bytes / 1e6).toFixed(1)} MB) for ${scan.secrets} registered secrets`];
+  let ok = scan.findings.length === 0;
+  if (needLab && scan.secrets === 0) {
+    ok = false;
+    lines.push('no secret was registered while the lab tests ran: the scan would prove nothing');
+  }
+  for (const f of scan.findings) lines.push(`LEAK of ${f.origin} in ${f.where}: ${f.line}`);
+  log(`\n===== ${label} (${ok ? 'no secret found' : 'FAILED'}) =====\n${lines.join('\n')}`);
+  return { label, code: ok ? 0 : 1, seconds: (Date.now() - t0) / 1000, passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+}
+if (!unitOnly) record(secretScan());
+else rmSync(recordDir, { recursive: true, force: true });
 
 log('\ntime per step:');
 for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.code === 0 ? '' : 'FAILED '}${r.label}`);

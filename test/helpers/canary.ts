@@ -6,9 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerSecret } from './suite-record.js';
 
-export function makeCanary(): string {
-  return `xivo-ha-canary-${randomBytes(12).toString('hex')}`;
+/** A new canary, also registered for the whole suite's secret scan (test/helpers/suite-record.ts). */
+export function makeCanary(origin: string): string {
+  const canary = `xivo-ha-canary-${randomBytes(12).toString('hex')}`;
+  registerSecret(canary, origin);
+  return canary;
 }
 
 export interface Finding {

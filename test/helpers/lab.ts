@@ -2,14 +2,18 @@
 // the lab up once (`xivo-ha lab up --all-nodes`) before the integration tests
 // and down after; ensureLab() brings it up when a file is run on its own.
 
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { findLabLeftovers, killNode, labDown, labExec, labSsh, labStatus, labUp, resetNode, reviveNode, setLinkLoss, waitTcp } from '../../src/lab/lab.js';
-import { writeLabInventory, type LabInventoryFiles, type LabInventoryOptions } from '../../src/lab/inventory.js';
-import { runnerKey, knownHostsFile } from '../../src/lab/paths.js';
+import { TURN_SECRET_FILE, writeLabInventory, type LabInventoryFiles, type LabInventoryOptions } from '../../src/lab/inventory.js';
+import { runnerKey, knownHostsFile, stateDir } from '../../src/lab/paths.js';
 import { findNode, type LabDeployment } from '../../src/lab/topology.js';
 import { CommandError } from '../../src/core/errors.js';
 import type { LocalResult } from '../../src/lab/exec.js';
 import { tail } from '../../src/lab/exec.js';
+import { applyTwice, xivoHa } from './xivo-ha-cli.js';
+import { registerSecret } from './suite-record.js';
 
 export { findLabLeftovers, killNode, labDown, labUp, resetNode, reviveNode, setLinkLoss, waitTcp, runnerKey, knownHostsFile, findNode };
 export { nodeAddress, RUNNER_ADDRESS, SUBNET } from '../../src/lab/topology.js';
@@ -35,6 +39,11 @@ export async function ensureLab(uses: readonly string[] = ALL): Promise<void> {
     const node = status.find((s) => s.name === name);
     if (!node?.running || !node.linkUp) await reviveNode(name);
   }
+}
+
+/** An address as regular-expression source that matches only itself (its dots escaped). */
+export function addressPattern(address: string): string {
+  return address.replaceAll('.', '\\.');
 }
 
 /** Runs argv inside the node through its namespaces; resolves whatever the exit code. */
@@ -71,9 +80,11 @@ export async function revive(node: string): Promise<void> {
   await reviveNode(node);
 }
 
-/** Writes a lab inventory (and its known_hosts) into dir; returns the paths. */
-export function writeInventory(deployment: LabDeployment, options: Omit<LabInventoryOptions, 'deployment'> = {}): Promise<LabInventoryFiles> {
-  return writeLabInventory({ deployment, ...options });
+/** Writes a lab inventory (and its known_hosts) into dir; returns the paths. Its TURN secret (with an Edge) is registered for the secret scan. */
+export async function writeInventory(deployment: LabDeployment, options: Omit<LabInventoryOptions, 'deployment'> = {}): Promise<LabInventoryFiles> {
+  const files = await writeLabInventory({ deployment, ...options });
+  if (options.edge) registerSecret(readFileSync(join(dirname(files.inventory), TURN_SECRET_FILE), 'utf8'), 'TURN secret of a lab inventory');
+  return files;
 }
 
 /** Does the node's SIP service answer OPTIONS? Asked from `from` (a node) with the base's lab-sip client. */
@@ -97,4 +108,70 @@ export async function readNodeFile(node: string, path: string): Promise<string> 
 
 export function runnerPublicKey(): string {
   return readFileSync(`${runnerKey}.pub`, 'utf8').trim();
+}
+
+/** Where a node keeps the token of the provisioning it belongs to (see provisionedPair). */
+const PAIR_TOKEN = '/var/lib/xivo-ha-test/pair-token';
+const MONITOR_STATE = '/var/lib/xivo-ha/monitor-state.json';
+const PAUSED = '/var/lib/xivo-ha/paused.json';
+
+/**
+ * The lab's master/slave pair, provisioned with the lab's xivo inventory
+ * (fast monitor profile), shared by the test files that run one after the
+ * other on a lab instance: provisioning fresh nodes costs two applies and two
+ * node resets (a minute or more on 2 cores), and most files only need a
+ * healthy pair to start from. The pair is reused when both nodes still carry
+ * the token of the last provisioning, the plan is empty, and the pair is at
+ * rest (slave standby with no manual request, master answering SIP, slave
+ * silent, nothing paused); otherwise both nodes are reset and provisioned
+ * again. A file that needs fresh nodes passes `fresh`. A file that leaves the
+ * pair changed needs no clean-up: the next file's checks see it.
+ *
+ * Returns the shared inventory: a file that changes it works on a copy.
+ */
+export async function provisionedPair(options: { fresh?: boolean } = {}): Promise<string> {
+  const dir = join(stateDir, 'test-pair');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { inventory } = await writeInventory('xivo', { outDir: dir, profile: 'fast' });
+  const tokenFile = join(dir, 'token');
+  if (!options.fresh && (await pairAtRest(inventory, tokenFile))) return inventory;
+  await resetNodes('master', 'slave');
+  await applyTwice(inventory);
+  const token = randomBytes(8).toString('hex');
+  for (const node of ['master', 'slave']) await execOk(node, ['sh', '-c', `mkdir -p ${PAIR_TOKEN.replace(/\/[^/]+$/, '')} && echo ${token} > ${PAIR_TOKEN}`]);
+  writeFileSync(tokenFile, `${token}\n`);
+  await registerNodeSecrets(['master', 'slave']);
+  return inventory;
+}
+
+async function pairAtRest(inventory: string, tokenFile: string): Promise<boolean> {
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } catch {
+    return false;
+  }
+  for (const node of ['master', 'slave']) {
+    const r = await labExec(node, ['sh', '-c', `cat ${PAIR_TOKEN} && ! test -e ${PAUSED}`]).catch(() => undefined);
+    if (r?.code !== 0 || r.stdout.trim() !== token) return false;
+  }
+  const state = await labExec('slave', ['cat', MONITOR_STATE]).catch(() => undefined);
+  if (state?.code !== 0) return false;
+  const monitor = JSON.parse(state.stdout) as { state?: string; manual?: unknown };
+  if (monitor.state !== 'standby' || monitor.manual) return false;
+  if (!(await sipAnswers('slave', 'master')) || (await sipAnswers('master', 'slave'))) return false;
+  return (await xivoHa(['plan', '-i', inventory, '--detailed-exitcode'])).code === 0;
+}
+
+/**
+ * Registers, for the suite's secret scan, the secrets the HA playbooks
+ * generate or place on these nodes (the replication password, the TURN
+ * secret): they pass through xivo-ha, so they must appear in no output.
+ */
+export async function registerNodeSecrets(nodes: readonly string[]): Promise<void> {
+  for (const node of nodes) {
+    const r = await labExec(node, ['sh', '-c', "find /etc/xivo-ha /etc/xivo-ha-faults -maxdepth 2 -type f \\( -name '*.password' -o -name '*secret*' \\) -exec sh -c 'printf \"%s\\0\" \"$1\"; cat \"$1\"; printf \"\\0\"' _ {} \\; 2>/dev/null"]);
+    const parts = r.stdout.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) registerSecret(parts[i + 1]!, `${parts[i]} on ${node}`);
+  }
 }

@@ -1,11 +1,10 @@
-// Runs the xivo-ha CLI from the sources, as an operator would, for the
-// integration tests of provisioning and checks.
+// Runs the xivo-ha CLI (the build, as an operator would) for the
+// integration tests; every run's output is kept for the suite's secret scan.
 
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
-
-const root = join(import.meta.dirname, '..', '..');
+import { builtCli, packageRoot } from './cli-path.js';
+import { recordOutput } from './suite-record.js';
 
 export interface CliResult {
   code: number;
@@ -15,8 +14,9 @@ export interface CliResult {
 
 export function xivoHa(args: string[], timeoutMs = 180_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'bin.ts'), ...args, '--no-color'], { cwd: root, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [builtCli(), ...args, '--no-color'], { cwd: packageRoot, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      recordOutput(args, stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });

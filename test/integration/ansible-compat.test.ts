@@ -11,15 +11,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startCompatHosts, type CompatHosts } from '../helpers/compat-hosts.js';
+import { builtCli } from '../helpers/cli-path.js';
+import { recordOutput } from '../helpers/suite-record.js';
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const fixtures = join(repo, 'test', 'fixtures', 'compat');
-const cli = join(repo, 'dist', 'cli', 'bin.js');
 const PLAYBOOKS = ['site.yml', 'always-changes.yml'].map((p) => join(fixtures, p));
 /** Tasks of always-changes.yml: changed on every run by both tools. */
 const ALWAYS_CHANGED = ['touch a file that does not exist yet', 'a command without creates always runs'];
@@ -34,6 +35,20 @@ const xivoHost = (node: string) => `xivo-${node}`;
 const DELIBERATE_DIFFERENCES = new Set<string>();
 
 const hasAnsible = spawnSync('sh', ['-c', 'command -v ansible-playbook'], { encoding: 'utf8' }).status === 0;
+
+/**
+ * Ansible runs the same modules under Mitogen's strategy, in a third of the
+ * CPU time: the three ansible-playbook runs were the suite's largest single
+ * cost on 2 cores. XIVO_HA_COMPAT_PLAIN_ANSIBLE=1 runs the plain linear
+ * strategy instead (what the comparison was first written against).
+ */
+function mitogenSettings(): NodeJS.ProcessEnv {
+  if (process.env['XIVO_HA_COMPAT_PLAIN_ANSIBLE'] === '1') return {};
+  const files = spawnSync('dpkg', ['-L', 'ansible-mitogen'], { encoding: 'utf8' }).stdout ?? '';
+  const linear = files.split('\n').find((f) => f.endsWith('/ansible_mitogen/plugins/strategy/mitogen_linear.py'));
+  if (!linear) return {};
+  return { ANSIBLE_STRATEGY_PLUGINS: dirname(linear), ANSIBLE_STRATEGY: 'mitogen_linear', ANSIBLE_TIMEOUT: '60' };
+}
 
 interface ProcResult {
   code: number;
@@ -162,7 +177,7 @@ describe('Ansible compatibility', { skip: hasAnsible ? false : 'ansible-playbook
   const base = (host: string) => join(work, 'hosts', host);
 
   before(async () => {
-    assert.ok(existsSync(cli), `${cli} is missing: build with npx tsc -p tsconfig.build.json (test/run.mjs does)`);
+    builtCli();
     work = mkdtempSync(join(tmpdir(), 'xivo-ha-compat-'));
     const names = NODES.flatMap((n) => [ansibleHost(n), xivoHost(n)]);
     hosts = await startCompatHosts(names, join(work, 'ssh'), 61);
@@ -207,6 +222,7 @@ describe('Ansible compatibility', { skip: hasAnsible ? false : 'ansible-playbook
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_DEPRECATION_WARNINGS: 'False',
       ANSIBLE_STDOUT_CALLBACK: 'default',
+      ...mitogenSettings(),
     };
   });
 
@@ -245,7 +261,8 @@ describe('Ansible compatibility', { skip: hasAnsible ? false : 'ansible-playbook
   }
 
   async function runXivoHa(command: 'apply' | 'plan', playbooks = PLAYBOOKS): Promise<XivoEvent[]> {
-    const r = await runProcess([process.execPath, cli, command, '-i', inventory, '--limit', 'xivo_side', ...playbooks, '--json'], { ...process.env, NO_COLOR: '1' });
+    const r = await runProcess([process.execPath, builtCli(), command, '-i', inventory, '--limit', 'xivo_side', ...playbooks, '--json'], { ...process.env, NO_COLOR: '1' });
+    recordOutput([command], r.stdout, r.stderr);
     assert.equal(r.code, 0, `xivo-ha ${command} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     return parseEvents(r.stdout);
   }

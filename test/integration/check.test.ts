@@ -2,18 +2,11 @@
 // the reason of each broken prerequisite; `apply` refuses while one fails
 // unless it is skipped by name. Each scenario restores what it broke.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RUNNER_ADDRESS, ensureLab, execOk, nodeAddress, resetNodes, writeInventory } from '../helpers/lab.js';
-import { applyTwice, events, xivoHa } from '../helpers/xivo-ha-cli.js';
+import { RUNNER_ADDRESS, addressPattern as re, ensureLab, execOk, nodeAddress, provisionedPair } from '../helpers/lab.js';
+import { events, xivoHa } from '../helpers/xivo-ha-cli.js';
 
-/** An address as a regular expression matching only itself. */
-const re = (address: string): string => address.replaceAll('.', '\\.');
-
-let dir: string;
 let inventory: string;
 
 interface CheckEvent {
@@ -51,15 +44,7 @@ const psqlOn = (node: string, sql: string) => execOk(node, ['runuser', '-u', 'po
 
 before(async () => {
   await ensureLab(['master', 'slave']);
-  await resetNodes('master', 'slave');
-  dir = mkdtempSync(join(tmpdir(), 'xivo-ha-check-'));
-  inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;
-  await applyTwice(inventory);
-});
-
-after(async () => {
-  await resetNodes('master', 'slave');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  inventory = await provisionedPair();
 });
 
 test('check passes every prerequisite and health item in a correct lab', async () => {

@@ -8,13 +8,15 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from '../helpers/cli-path.js';
+import { recordOutput } from '../helpers/suite-record.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const INSTANCE = '8';
 
 function runDemo(): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'dist', 'cli', 'bin.js'), 'demo'], {
+    const child = spawn(process.execPath, [builtCli(), 'demo'], {
       cwd: root,
       env: { ...process.env, XIVO_HA_LAB_INSTANCE: INSTANCE, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -25,6 +27,7 @@ function runDemo(): Promise<{ code: number | null; output: string }> {
     const timer = setTimeout(() => child.kill('SIGTERM'), 8 * 60_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      recordOutput(['demo'], output, '');
       resolve({ code, output });
     });
   });

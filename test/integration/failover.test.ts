@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, readNodeFile, resetNodes, revive, setLinkLoss, sipAnswers, writeInventory } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, provisionedPair, readNodeFile, revive, setLinkLoss, sipAnswers, writeInventory } from '../helpers/lab.js';
 import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
 
@@ -67,10 +67,8 @@ function assertNeverBoth(samples: Sample[], scenario: string): void {
 
 before(async () => {
   await ensureLab(['master', 'slave', 'mds1']);
-  await resetNodes('master', 'slave');
+  inventory = await provisionedPair();
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-failover-'));
-  inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;
-  await applyTwice(inventory);
   // The slave gets the master's users (for the DND of scenario 5).
   await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
   await waitStandby();
@@ -80,7 +78,7 @@ after(async () => {
   await setLinkLoss('master', 0).catch(() => undefined);
   await revive('master').catch(() => undefined);
   await revive('slave').catch(() => undefined);
-  await resetNodes('master', 'slave');
+  // The pair stays for the chain's next file, which checks it is at rest.
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   cutLink, ensureLab, resetNodes, execOk, execOn, findLabLeftovers, labDown, labUp, mdsRegistrations, powerOff, readNodeFile, revive, sipAnswers, sshOn,
-  nodeAddress, writeInventory,
+  addressPattern, knownHostsFile, nodeAddress, runnerKey, writeInventory,
 } from '../helpers/lab.js';
 import { labStatus, setLinkLoss } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
@@ -54,7 +54,7 @@ test('lets the master ssh to the slave with a key installed for the test', async
     await execOk('master', ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const pub = await readNodeFile('master', `${key}.pub`);
     await execOk('slave', ['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { stdin: pub });
-    await execOk('master', ['sh', '-c', 'cat > /root/.ssh/known_hosts'], { stdin: readFileSync('/var/lib/xivo-ha-lab/known_hosts', 'utf8') });
+    await execOk('master', ['sh', '-c', 'cat > /root/.ssh/known_hosts'], { stdin: readFileSync(knownHostsFile, 'utf8') });
     const r = await execOn('master', ['ssh', '-i', key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', 'root@slave', 'hostname']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'slave');
@@ -165,7 +165,7 @@ test('logs xuc restarts on CC nodes and what Edge read on relaunch', async () =>
   const before = (await readNodeFile('cc-slave', '/var/log/xivocc/xuc-starts.log')).split('\n').filter(Boolean).length;
   await execOk('cc-slave', ['xivocc-dcomp', 'restart', 'xuc']);
   await eventually('a new xuc start is logged', async () => (await readNodeFile('cc-slave', '/var/log/xivocc/xuc-starts.log')).split('\n').filter(Boolean).length === before + 1);
-  assert.match(await readNodeFile('cc-slave', '/var/log/xivocc/xuc-starts.log'), new RegExp(`start xivo_host=${nodeAddress('slave').replaceAll('.', '\\.')}\\n$`));
+  assert.match(await readNodeFile('cc-slave', '/var/log/xivocc/xuc-starts.log'), new RegExp(`start xivo_host=${addressPattern(nodeAddress('slave'))}\\n$`));
   await execOk('edge', ['edge-relaunch']);
   const last = JSON.parse((await readNodeFile('edge', '/var/log/xivo-ha-lab/edge-relaunch.log')).trim().split('\n').pop() ?? '{}') as { env?: Record<string, string> };
   assert.equal(last.env?.['XIVO_HOST'], nodeAddress('master'));
@@ -176,9 +176,9 @@ test('writes an inventory whose known_hosts lets ssh verify every node', async (
   const files = await writeInventory('cc', { edge: true });
   const text = readFileSync(files.inventory, 'utf8');
   assert.match(text, /deployment: cc/);
-  assert.match(text, new RegExp(`cc-slave:\\n\\s+role: cc\\n\\s+pairs_with: slave\\n\\s+address: ${nodeAddress('cc-slave').replaceAll('.', '\\.')}`));
+  assert.match(text, new RegExp(`cc-slave:\\n\\s+role: cc\\n\\s+pairs_with: slave\\n\\s+address: ${addressPattern(nodeAddress('cc-slave'))}`));
   for (const n of files.nodes) {
-    const ssh = await runLocal(['ssh', '-i', '/var/lib/xivo-ha-lab/id_ed25519', '-o', `UserKnownHostsFile=${files.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${n.address}`, 'true']);
+    const ssh = await runLocal(['ssh', '-i', runnerKey, '-o', `UserKnownHostsFile=${files.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${n.address}`, 'true']);
     assert.equal(ssh.code, 0, `${n.name}: ${ssh.stderr}`);
   }
 });

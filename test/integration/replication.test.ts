@@ -6,16 +6,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, readNodeFile, resetNodes, revive, writeInventory } from '../helpers/lab.js';
-import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
+import { cutLink, ensureLab, execOk, execOn, provisionedPair, readNodeFile, revive } from '../helpers/lab.js';
+import { xivoHa } from '../helpers/xivo-ha-cli.js';
 import { DEFAULT_EXCLUDED_TABLES } from '../../src/load/ha-settings.js';
 
 const PSQL = ['runuser', '-u', 'postgres', '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', 'asterisk', '-c'];
 
-let dir: string;
 let inventory: string;
 
 function sql(node: string, statement: string): Promise<string> {
@@ -45,16 +41,12 @@ async function databaseDigest(node: string): Promise<string> {
 
 before(async () => {
   await ensureLab(['master', 'slave']);
-  await resetNodes('master', 'slave');
-  dir = mkdtempSync(join(tmpdir(), 'xivo-ha-replication-'));
-  inventory = (await writeInventory('xivo', { outDir: dir, profile: 'fast' })).inventory;
-  await applyTwice(inventory);
+  inventory = await provisionedPair();
 });
 
 after(async () => {
+  // The pair stays for the chain's next file, which checks it is at rest.
   await revive('slave').catch(() => undefined);
-  await resetNodes('master', 'slave');
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('replicate then verify: every replicated table is identical, and the slave keeps its own rows in every excluded table', async () => {

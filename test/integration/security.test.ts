@@ -17,7 +17,7 @@ const NODES = ['cc-master', 'cc-slave'];
 const SECRET_ENV = 'XIVO_HA_FAULTS_CANARY';
 const SECRET_DIR = '/etc/xivo-ha-faults';
 const packageRoot = join(import.meta.dirname, '..', '..');
-const canary = makeCanary();
+const canary = makeCanary('the security suite\'s inventory secret');
 const env = { [SECRET_ENV]: canary };
 let ws: Workspace;
 let inventory: string;
