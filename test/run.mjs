@@ -6,15 +6,13 @@
 //      need no lab, and the lab's pipeline (steps 2-3, which do not wait for
 //      the others): `lab up` (which builds the base image when it is not
 //      cached: the slow part on a fresh machine);
-//   2. at once, once the base image exists, five chains of test files run
-//      one after the other:
-//      - on lab instance 0, the files of the master/slave pair, which
-//        provision it once and share it (test/helpers/lab.ts provisionedPair);
-//      - on lab instance 0 too, the files of the other nodes (cc, mds, edge);
-//      - on lab instance 1 (brought up first), the files that need a pair or
-//        every node of their own: check, maintenance, CC/XDS/Edge deployments;
-//      - the lab's own acceptance test (it takes its lab down and up) and the
-//        demo's test, each on a lab instance of its own (7 and 8);
+//   2. at once, once the base image exists, the chains of LAB_CHAINS: the
+//      files of a chain run one after the other on their lab instance
+//      (instance 0 is up already; another instance is brought up first,
+//      unless its files bring up their own lab). The pair's files share one
+//      provisioning (test/helpers/lab.ts provisionedPair). The lab files are
+//      spread so that no chain is much longer than the others: on 2 cores
+//      the suite is CPU-bound, and a long last chain leaves a core idle;
 //   3. the nodes' logs and secrets collected for the secret scan, then
 //      `lab down` of every instance.
 //
@@ -43,15 +41,18 @@ const explicit = args.filter((a) => !a.startsWith('--'));
 // What the tests need on the runner machine; the lab installs its own.
 const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellcheck', 'python3', 'iproute2', 'nftables', 'iputils-ping', 'ansible', 'postgresql', 'util-linux'];
 
-// Integration tests by what they need of the lab (file names under test/integration).
-// One after the other on the pair provision.test.ts provisions (test/helpers/lab.ts provisionedPair).
-const LAB_PAIR = ['provision.test.ts', 'replication.test.ts', 'failover.test.ts', 'reconfigure.test.ts'];
-// Tests that also need a pair of their own, or every node: on a second lab
-// (instance 1), one after the other, beside everything that runs on the first.
-const SECOND_LAB = process.env['XIVO_HA_TEST_SECOND_LAB'] ?? '1';
-const LAB_SECOND = ['check.test.ts', 'maintenance.test.ts', 'deployments.test.ts'];
-// Files that bring a lab of their own up and down, on these instances, beside everything else once the base image exists.
-const LAB_OWN = { 'lab.test.ts': '7', 'demo.test.ts': '8' };
+// The lab's integration tests: chains of files, each chain on a lab
+// instance; chains run at the same time. `ownLab`: the files bring their lab
+// up and down themselves. Any other file that uses the lab runs on instance
+// 0 after the chain of the other nodes (cc, mds, edge).
+const LAB_CHAINS = [
+  { instance: '0', files: ['provision.test.ts', 'replication.test.ts', 'reconfigure.test.ts'] },
+  { instance: '0', files: ['concurrency.test.ts', 'faults.test.ts', 'security.test.ts'] },
+  { instance: '1', files: ['check.test.ts', 'maintenance.test.ts'] },
+  { instance: '2', files: ['failover.test.ts', 'deployments.test.ts'] },
+  { instance: '7', files: ['lab.test.ts'], ownLab: true },
+  { instance: '8', files: ['demo.test.ts'], ownLab: true },
+];
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -130,14 +131,15 @@ if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npm', 
 
 const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
 const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
-const pair = LAB_PAIR.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
-const second = LAB_SECOND.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean);
-const ownLab = integration.filter((f) => basename(f) in LAB_OWN);
-const others = integration.filter((f) => !pair.includes(f) && !second.includes(f) && !ownLab.includes(f));
-const othersWithLab = others.filter(usesLab);
+const chained = new Set(LAB_CHAINS.flatMap((c) => c.files));
+const others = integration.filter((f) => !chained.has(basename(f)));
 const noLab = others.filter((f) => !usesLab(f));
-const needLab = pair.length + othersWithLab.length + second.length + ownLab.length > 0;
+const chains = LAB_CHAINS.map((c) => ({ ...c, files: c.files.map((name) => integration.find((f) => basename(f) === name)).filter(Boolean) }));
+chains[1].files.push(...others.filter(usesLab));
+const activeChains = chains.filter((c) => c.files.length > 0);
+const needLab = activeChains.length > 0;
+const labFileCount = activeChains.reduce((n, c) => n + c.files.length, 0);
 
 function readFileText(f) {
   return readFileSync(f, 'utf8');
@@ -149,34 +151,37 @@ async function labPipeline() {
   record(labUp);
   if (labUp.code !== 0) {
     log('the lab did not come up: its integration tests were not run');
-    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: pair.length + othersWithLab.length + second.length + ownLab.length });
+    record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: labFileCount });
     return;
   }
-  const onSecond = { env: { XIVO_HA_LAB_INSTANCE: SECOND_LAB } };
-  const collect = ['--import', 'tsx', 'test/collect-lab-records.ts'];
-  try {
-    await Promise.all([
-      sequence(pair).then(record),
-      sequence(othersWithLab).then(record),
-      second.length ? secondLab() : undefined,
-      ...ownLab.map((f) => sequence([f], LAB_OWN[basename(f)]).then(record)),
-    ]);
-  } finally {
-    record(await step('collect the lab\'s logs and secrets for the secret scan', process.execPath, collect));
-    record(await step('lab down', process.execPath, [...lab, 'down']));
-    if (second.length) {
-      record(await step(`collect the logs and secrets of lab instance ${SECOND_LAB}`, process.execPath, collect, onSecond));
-      record(await step(`lab down (instance ${SECOND_LAB})`, process.execPath, [...lab, 'down'], onSecond));
+  const onInstance = (instance) => ({ env: { XIVO_HA_LAB_INSTANCE: instance } });
+  const instances = [...new Set(activeChains.map((c) => c.instance))];
+  const ups = new Map([['0', Promise.resolve(true)]]);
+  /** Brings an instance up once, for all its chains; false when it did not come up. */
+  const upOnce = (instance) => {
+    if (!ups.has(instance)) {
+      ups.set(instance, step(`lab up (instance ${instance})`, process.execPath, [...lab, 'up', '--all-nodes'], onInstance(instance)).then((r) => (record(r), r.code === 0)));
     }
-    // A file that failed half-way may leave its own lab up.
-    for (const f of ownLab) record(await step(`lab down (instance ${LAB_OWN[basename(f)]})`, process.execPath, [...lab, 'down'], { env: { XIVO_HA_LAB_INSTANCE: LAB_OWN[basename(f)] } }));
-  }
-
-  async function secondLab() {
-    const up = await step(`lab up (instance ${SECOND_LAB})`, process.execPath, [...lab, 'up', '--all-nodes'], onSecond);
-    record(up);
-    if (up.code === 0) record(await sequence(second, SECOND_LAB));
-    else record({ label: `lab instance ${SECOND_LAB} did not come up: its tests were not run`, code: 1, seconds: 0, passed: 0, failed: second.length });
+    return ups.get(instance);
+  };
+  const runChain = async (chain) => {
+    if (!chain.ownLab && !(await upOnce(chain.instance))) {
+      record({ label: `lab instance ${chain.instance} did not come up: ${chain.files.length} file(s) not run`, code: 1, seconds: 0, passed: 0, failed: chain.files.length });
+      return;
+    }
+    record(await sequence(chain.files, chain.instance === '0' ? undefined : chain.instance));
+  };
+  try {
+    await Promise.all(activeChains.map(runChain));
+  } finally {
+    const collect = ['--import', 'tsx', 'test/collect-lab-records.ts'];
+    for (const instance of instances) {
+      // Files that bring their own lab up take it down; one that failed half-way may leave it up.
+      if (!activeChains.some((c) => c.instance === instance && c.ownLab)) {
+        record(await step(`collect the logs and secrets of lab instance ${instance} for the secret scan`, process.execPath, collect, onInstance(instance)));
+      }
+      record(await step(`lab down (instance ${instance})`, process.execPath, [...lab, 'down'], onInstance(instance)));
+    }
   }
 }
 
