@@ -9,3 +9,22 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Pr
   });
   await Promise.all(workers);
 }
+
+/**
+ * At most `limit` calls of the returned function's argument run at once; the
+ * others wait their turn (first come, first served).
+ */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
