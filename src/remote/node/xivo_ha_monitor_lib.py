@@ -669,6 +669,12 @@ class Monitor:
             counters["failed_rounds"] = 0
         else:
             counters["failed_rounds"] += 1
+            if self.m["witness"] and counters["failed_rounds"] < self.rounds_needed() and not self.witness_reachable():
+                # Isolated: failures seen now say nothing of the master. A
+                # partial count must not carry over either: two rounds failed
+                # in isolation plus one slow probe as the link returns made a
+                # takeover in the lab while the master was fine.
+                counters["failed_rounds"] = 0
         if counters["failed_rounds"] >= self.rounds_needed():
             self.consider_takeover()
         else:
@@ -693,6 +699,16 @@ class Monitor:
             return base
         return min(cap, base + int(kept.get("rounds", 0)))
 
+    def witness_reachable(self) -> bool:
+        """Probes the witness, records the answer, and says once when it stops answering."""
+        witness = self.m["witness"]
+        reachable = self.prober.probe_witness(witness)
+        previous = self.state.get("witness") or {}
+        self.state["witness"] = {"address": witness, "ok": reachable, "at": iso(self.clock.now())}
+        if not reachable and previous.get("ok", True):
+            log(f"{iso(self.clock.now())} takeover withheld: witness {witness} unreachable, this slave may be the isolated one")
+        return reachable
+
     def consider_takeover(self) -> None:
         rounds = self.state["counters"]["failed_rounds"]
         detail = (self.state.get("last_probe") or {}).get("detail", {})
@@ -700,12 +716,7 @@ class Monitor:
         reason = f"master {self.config.master} down for {rounds} round(s): {why}"
         witness = self.m["witness"]
         if witness:
-            reachable = self.prober.probe_witness(witness)
-            previous = self.state.get("witness") or {}
-            self.state["witness"] = {"address": witness, "ok": reachable, "at": iso(self.clock.now())}
-            if not reachable:
-                if previous.get("ok", True):
-                    log(f"{iso(self.clock.now())} takeover withheld: witness {witness} unreachable, this slave may be the isolated one")
+            if not self.witness_reachable():
                 # Failures seen while isolated say nothing of the master: when
                 # the link returns, one slow first probe must not complete a
                 # count built up in isolation (the lab showed that takeover).

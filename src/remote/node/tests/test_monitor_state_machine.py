@@ -150,6 +150,17 @@ class Takeover(MonitorCase):
         self.assertEqual(self.takeover_times(), [])
         self.assertEqual(self.saved()["state"], lib.STANDBY)
 
+    def test_no_partial_count_built_in_isolation_survives_the_link_returning(self):
+        # Isolations of every length modulo rounds_to_takeover (3 in fast),
+        # then two slow probes as the link returns: never a takeover.
+        for end in (39, 40, 41):
+            with self.subTest(isolated_until=end):
+                cut = down_between(10, end + 2)
+                self.build(cut, monitor={"profile": "fast", "witness": "198.18.0.1"}, witness=down_between(10, end))
+                run_until(self.monitor, self.clock, 120)
+                self.assertEqual(self.takeover_times(), [])
+                self.assertEqual(self.saved()["state"], lib.STANDBY)
+
     def test_takeover_actions_run_once_in_order_while_the_master_stays_down(self):
         self.build(down_between(30))
         run_until(self.monitor, self.clock, 3600)
