@@ -48,8 +48,9 @@ const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellchec
 const LAB_CHAINS = [
   { instance: '0', files: ['provision.test.ts', 'replication.test.ts', 'reconfigure.test.ts'] },
   { instance: '0', files: ['concurrency.test.ts', 'faults.test.ts', 'security.test.ts'] },
-  { instance: '1', files: ['check.test.ts', 'maintenance.test.ts'] },
-  { instance: '2', files: ['failover.test.ts', 'deployments.test.ts'] },
+  { instance: '1', files: ['maintenance.test.ts'] },
+  { instance: '2', files: ['failover.test.ts'] },
+  { instance: '3', files: ['check.test.ts', 'deployments.test.ts'] },
   { instance: '7', files: ['lab.test.ts'], ownLab: true },
   { instance: '8', files: ['demo.test.ts'], ownLab: true },
 ];
