@@ -138,7 +138,7 @@ export async function provisionedPair(options: { fresh?: boolean } = {}): Promis
   await resetNodes('master', 'slave');
   await applyTwice(inventory);
   const token = randomBytes(8).toString('hex');
-  for (const node of ['master', 'slave']) await execOk(node, ['sh', '-c', `mkdir -p ${PAIR_TOKEN.replace(/\/[^/]+$/, '')} && echo ${token} > ${PAIR_TOKEN}`]);
+  for (const node of ['master', 'slave']) await execOk(node, ['sh', '-c', `mkdir -p ${dirname(PAIR_TOKEN)} && echo ${token} > ${PAIR_TOKEN}`]);
   writeFileSync(tokenFile, `${token}\n`);
   await registerNodeSecrets(['master', 'slave']);
   return inventory;
