@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanForSecrets } from './secret-scan.mjs';
+import { labCpuSeconds, removeStepCgroups, stepCgroup } from './step-cpu.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 process.chdir(root);
@@ -95,17 +96,19 @@ function findTests(dir) {
 function step(label, cmd, argv, { countTests = false, env = {} } = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+    const cgroup = stepCgroup();
+    const child = spawn(...cgroup.wrap(cmd, argv), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
     child.on('close', (code) => {
       const seconds = (Date.now() - t0) / 1000;
-      log(`\n===== ${label} (${seconds.toFixed(1)} s, exit ${code}) =====`);
+      const cpu = cgroup.finish();
+      log(`\n===== ${label} (${seconds.toFixed(1)} s${cpu === undefined ? '' : `, CPU ${cpu.toFixed(1)} s`}, exit ${code}) =====`);
       process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
       const num = (name) => Number((text.match(new RegExp(`ℹ ${name} (\\d+)`)) ?? [])[1] ?? 0);
       const failed = countTests ? num('fail') + (code !== 0 && num('fail') === 0 ? 1 : 0) : 0;
-      resolve({ label, code: code ?? 1, seconds, passed: countTests ? num('pass') : 0, failed, text });
+      resolve({ label, code: code ?? 1, seconds, cpu, passed: countTests ? num('pass') : 0, failed, text });
     });
   });
 }
@@ -121,6 +124,14 @@ async function sequence(files, instance) {
   for (const f of files) results.push(await nodeTest(`${f.replace(`${root}/`, '')}${where}`, [f], env));
   return results;
 }
+
+/** CPU seconds the whole machine has spent (user, nice, system, irq, softirq; /proc/stat counts in USER_HZ, 100 on Linux). */
+function machineCpuSeconds() {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq) / 100;
+}
+const suiteStart = Date.now();
+const machineCpuAtStart = machineCpuSeconds();
 
 ensureDebianPackages();
 
@@ -181,6 +192,8 @@ async function labPipeline() {
       if (!activeChains.some((c) => c.instance === instance && c.ownLab)) {
         record(await step(`collect the logs and secrets of lab instance ${instance} for the secret scan`, process.execPath, collect, onInstance(instance)));
       }
+      const inNodes = labCpuSeconds(instance);
+      if (inNodes !== undefined) record({ label: `inside the nodes of lab instance ${instance} (all its files)`, code: 0, seconds: 0, cpu: inNodes, passed: 0, failed: 0 });
       record(await step(`lab down (instance ${instance})`, process.execPath, [...lab, 'down'], onInstance(instance)));
     }
   }
@@ -217,8 +230,13 @@ function secretScan() {
 if (!unitOnly) record(secretScan());
 else rmSync(recordDir, { recursive: true, force: true });
 
-log('\ntime per step:');
-for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.code === 0 ? '' : 'FAILED '}${r.label}`);
+removeStepCgroups();
+const cpuColumn = (r) => (r.cpu === undefined ? '' : `${r.cpu.toFixed(1).padStart(7)} s CPU`);
+log('\ntime per step (wall, and CPU where measured: the suite is CPU-bound, test/step-cpu.mjs):');
+for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s ${cpuColumn(r).padEnd(14)} ${r.code === 0 ? '' : 'FAILED '}${r.label}`);
+const machine = machineCpuSeconds() - machineCpuAtStart;
+const measured = results.reduce((n, r) => n + (r.cpu ?? 0), 0);
+log(`  whole machine: ${machine.toFixed(0)} s CPU over ${((Date.now() - suiteStart) / 1000).toFixed(0)} s; measured above: ${measured.toFixed(0)} s (the rest: the base image build, labs that files bring up themselves, everything else on the machine)`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0) + results.filter((r) => r.code !== 0 && !('passed' in r && r.passed + r.failed > 0)).length;
 log(`\ntests: ${passed} passed, ${failed} failed`);
