@@ -30,6 +30,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanForSecrets } from './secret-scan.mjs';
+import { newestMtime } from './newest-mtime.mjs';
+import { RUNNER_PACKAGES } from './runner-packages.mjs';
 import { labCpuSeconds, removeStepCgroups, stepCgroup } from './step-cpu.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -39,18 +41,17 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const explicit = args.filter((a) => !a.startsWith('--'));
 
-// What the tests need on the runner machine; the lab installs its own.
-const DEBIAN_PACKAGES = ['openssh-server', 'openssh-client', 'rsync', 'shellcheck', 'python3', 'iproute2', 'nftables', 'iputils-ping', 'ansible', 'postgresql', 'util-linux'];
-
 // The lab's integration tests: chains of files, each chain on a lab
 // instance; chains run at the same time. `ownLab`: the files bring their lab
-// up and down themselves. Any other file that uses the lab runs on instance
-// 0 after the chain of the other nodes (cc, mds, edge).
+// up and down themselves; `pairOnly`: the instance is brought up with the
+// master and the slave only (an idle node still costs CPU for the whole run).
+// Any other file that uses the lab runs on instance 0 after the chain of the
+// other nodes (cc, mds, edge).
 const LAB_CHAINS = [
   { instance: '0', files: ['provision.test.ts', 'replication.test.ts', 'reconfigure.test.ts'] },
   { instance: '0', files: ['concurrency.test.ts', 'faults.test.ts', 'security.test.ts'] },
-  { instance: '1', files: ['maintenance.test.ts'] },
-  { instance: '2', files: ['failover.test.ts'] },
+  { instance: '1', files: ['maintenance.test.ts'], pairOnly: true },
+  { instance: '2', files: ['failover.test.ts'], pairOnly: true },
   { instance: '3', files: ['check.test.ts', 'deployments.test.ts'] },
   { instance: '7', files: ['lab.test.ts'], ownLab: true },
   { instance: '8', files: ['demo.test.ts'], ownLab: true },
@@ -58,27 +59,19 @@ const LAB_CHAINS = [
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
-function ensureDebianPackages() {
-  if (process.getuid?.() !== 0) return;
+/** Installs the missing RUNNER_PACKAGES (apt-get's output is shown as it comes); false when apt-get failed. */
+async function ensureDebianPackages() {
+  if (process.getuid?.() !== 0) return true;
   const installed = (p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed');
-  const missing = DEBIAN_PACKAGES.filter((p) => !installed(p));
-  if (missing.length === 0) return;
+  const missing = RUNNER_PACKAGES.filter((p) => !installed(p));
+  if (missing.length === 0) return true;
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const argv of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...missing]]) {
-    if (spawnSync('apt-get', argv, { stdio: 'inherit', env }).status !== 0) process.exit(1);
+    const code = await new Promise((resolve) => spawn('apt-get', argv, { stdio: ['ignore', 'inherit', 'inherit'], env }).on('close', resolve));
+    if (code !== 0) return false;
   }
-}
-
-function newestMtime(dir) {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
+  return true;
 }
 
 function findTests(dir) {
@@ -133,13 +126,20 @@ function machineCpuSeconds() {
 const suiteStart = Date.now();
 const machineCpuAtStart = machineCpuSeconds();
 
-ensureDebianPackages();
 
 const results = [];
 const record = (r) => results.push(...[r].flat());
 const lab = ['dist/cli/bin.js', 'lab'];
 
-if (newestMtime('src') > newestMtime('dist')) record(await step('build', 'npm', ['run', 'build']));
+// The build (CPU) and apt-get (network, dpkg) overlap: on a fresh machine both are on the critical path.
+const [packagesReady] = await Promise.all([
+  ensureDebianPackages(),
+  newestMtime('src') > newestMtime('dist') ? step('build', 'npm', ['run', 'build']).then(record) : undefined,
+]);
+if (!packagesReady) {
+  log('apt-get failed: the Debian packages the tests need are not installed');
+  process.exit(1);
+}
 
 const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
 const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
@@ -172,7 +172,9 @@ async function labPipeline() {
   /** Brings an instance up once, for all its chains; false when it did not come up. */
   const upOnce = (instance) => {
     if (!ups.has(instance)) {
-      ups.set(instance, step(`lab up (instance ${instance})`, process.execPath, [...lab, 'up', '--all-nodes'], onInstance(instance)).then((r) => (record(r), r.code === 0)));
+      const pairOnly = activeChains.filter((c) => c.instance === instance).every((c) => c.pairOnly);
+      const argv = [...lab, 'up', ...(pairOnly ? [] : ['--all-nodes'])];
+      ups.set(instance, step(`lab up (instance ${instance}${pairOnly ? ', master and slave' : ''})`, process.execPath, argv, onInstance(instance)).then((r) => (record(r), r.code === 0)));
     }
     return ups.get(instance);
   };

@@ -5,20 +5,12 @@
 // builds dist when src is newer; a test file run on its own checks it here,
 // so a stale build fails loudly instead of testing old code.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { newestMtime } from '../newest-mtime.mjs';
 
 export const packageRoot = join(import.meta.dirname, '..', '..');
 export const cliPath = join(packageRoot, 'dist', 'cli', 'bin.js');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 let checked = false;
 

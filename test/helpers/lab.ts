@@ -13,17 +13,21 @@ import { CommandError } from '../../src/core/errors.js';
 import type { LocalResult } from '../../src/lab/exec.js';
 import { tail } from '../../src/lab/exec.js';
 import { applyTwice, xivoHa } from './xivo-ha-cli.js';
+import { nodeAnswersSip } from './sip.js';
 import { registerSecret } from './suite-record.js';
 
 export { findLabLeftovers, killNode, labDown, labUp, resetNode, reviveNode, setLinkLoss, waitTcp, runnerKey, knownHostsFile, findNode };
 export { nodeAddress, RUNNER_ADDRESS, SUBNET } from '../../src/lab/topology.js';
+export { nodeAnswersSip } from './sip.js';
 export type { LocalResult };
 
 const ALL = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 
 /**
- * Makes the lab usable for a test file: with no lab, or one missing a node,
- * brings all six up; otherwise revives only the nodes this file uses. A lab
+ * Makes the lab usable for a test file: with no lab, or one missing a node
+ * this file uses, brings all six up; otherwise revives only the nodes this
+ * file uses (test/run.mjs brings up only the pair for the chains that need
+ * no more: idle nodes cost CPU the whole run). A lab
  * that is up is never brought up again: files run side by side, and a node
  * another file has cut or powered off on purpose would otherwise make this
  * take the whole lab down under that file (what broke the failover suite
@@ -31,7 +35,7 @@ const ALL = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
  */
 export async function ensureLab(uses: readonly string[] = ALL): Promise<void> {
   const status = await labStatus();
-  if (status === undefined || !ALL.every((n) => status.some((s) => s.name === n))) {
+  if (status === undefined || !uses.every((n) => status.some((s) => s.name === n))) {
     await labUp({ allNodes: true }, (line) => process.stderr.write(`lab: ${line}\n`));
     return;
   }
@@ -155,12 +159,42 @@ async function pairAtRest(inventory: string, tokenFile: string): Promise<boolean
     const r = await labExec(node, ['sh', '-c', `cat ${PAIR_TOKEN} && ! test -e ${PAUSED}`]).catch(() => undefined);
     if (r?.code !== 0 || r.stdout.trim() !== token) return false;
   }
-  const state = await labExec('slave', ['cat', MONITOR_STATE]).catch(() => undefined);
-  if (state?.code !== 0) return false;
-  const monitor = JSON.parse(state.stdout) as { state?: string; manual?: unknown };
-  if (monitor.state !== 'standby' || monitor.manual) return false;
-  if (!(await sipAnswers('slave', 'master')) || (await sipAnswers('master', 'slave'))) return false;
+  const monitor = await standbyWithMasterAnswering();
+  if (!monitor || monitor.manual) return false;
   return (await xivoHa(['plan', '-i', inventory, '--detailed-exitcode'])).code === 0;
+}
+
+/** The slave monitor's state file (docs/monitor.md), as far as the tests read it. */
+export interface MonitorState {
+  state: string;
+  reason: string;
+  paused?: boolean;
+  manual?: unknown;
+  grace_until?: number | null;
+  counters: { takeovers: number; failbacks: number };
+  history: { at: string; from: string | null; to: string; reason: string }[];
+}
+
+export async function slaveMonitorState(): Promise<MonitorState | undefined> {
+  const r = await labExec('slave', ['cat', MONITOR_STATE]).catch(() => undefined);
+  if (r?.code !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout) as MonitorState;
+  } catch {
+    return undefined; // read while the monitor replaced it: not at rest yet
+  }
+}
+
+/**
+ * Where the pair rests between scenarios: the slave's monitor in standby,
+ * the master answering SIP and the slave silent (seen from the runner, as a
+ * phone on the LAN would). Returns the monitor's state, or undefined.
+ */
+export async function standbyWithMasterAnswering(): Promise<MonitorState | undefined> {
+  const monitor = await slaveMonitorState();
+  if (monitor?.state !== 'standby') return undefined;
+  const [master, slave] = await Promise.all([nodeAnswersSip('master'), nodeAnswersSip('slave')]);
+  return master && !slave ? monitor : undefined;
 }
 
 /**

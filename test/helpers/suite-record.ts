@@ -8,6 +8,7 @@
 
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SECRETS_FILE } from '../secret-scan.mjs';
 
 const recordDir = (): string | undefined => process.env['XIVO_HA_TEST_RECORD_DIR'] || undefined;
 
@@ -26,5 +27,5 @@ export function registerSecret(value: string, origin: string): void {
   const dir = recordDir();
   const secret = value.trim();
   if (!dir || secret.length < 8) return;
-  appendFileSync(join(dir, 'secrets.jsonl'), `${JSON.stringify({ origin, secret })}\n`, { mode: 0o600 });
+  appendFileSync(join(dir, SECRETS_FILE), `${JSON.stringify({ origin, secret })}\n`, { mode: 0o600 });
 }

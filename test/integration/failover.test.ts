@@ -1,22 +1,21 @@
 // Issue 6 acceptance 1–6 on the lab's master and slave (fast profile): one
 // provisioned pair is reused, each scenario puts it back in standby with the
-// master answering. A sampler asks both nodes' SIP from the mds1 node about
-// every 0.5 s and the scenarios assert on what it saw: never both at once.
+// master answering. A sampler asks both nodes' SIP from the runner (on the
+// lab bridge, as a phone would) about every 0.5 s and the scenarios assert on
+// what it saw: never both at once.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, provisionedPair, readNodeFile, revive, setLinkLoss, sipAnswers, writeInventory } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, revive, setLinkLoss, slaveMonitorState, standbyWithMasterAnswering, writeInventory, type MonitorState } from '../helpers/lab.js';
 import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
 
 // The scenarios poll every 250 ms: the times they print are the figures docs/failover.md quotes.
 const waitFor = <T>(what: string, boundMs: number, check: () => Promise<T | undefined | false>): Promise<T> => waitForEvery(what, boundMs, check, 250);
 
-// mds1: the one node no other lab test cuts or powers off.
-const OBSERVER = 'mds1';
 const STATE = '/var/lib/xivo-ha/monitor-state.json';
 const FAST_BOUND_MS = 60_000;
 const PSQL = ['runuser', '-u', 'postgres', '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', 'asterisk', '-c'];
@@ -33,7 +32,7 @@ function sampleSip(): { samples: Sample[]; stop: () => Promise<Sample[]> } {
   const loop = (async () => {
     while (running) {
       const at = Date.now();
-      const [master, slave] = await Promise.all([sipAnswers(OBSERVER, 'master', 0.4), sipAnswers(OBSERVER, 'slave', 0.4)]);
+      const [master, slave] = await Promise.all([nodeAnswersSip('master', 0.4), nodeAnswersSip('slave', 0.4)]);
       samples.push({ at, master, slave });
       await sleep(Math.max(0, 500 - (Date.now() - at)));
     }
@@ -41,10 +40,10 @@ function sampleSip(): { samples: Sample[]; stop: () => Promise<Sample[]> } {
   return { samples, stop: async () => { running = false; await loop; return samples; } };
 }
 
-interface MonitorState { state: string; reason: string; manual?: unknown; grace_until?: number | null; counters: { takeovers: number; failbacks: number }; history: { at: string; from: string | null; to: string; reason: string }[] }
-
 async function slaveState(): Promise<MonitorState> {
-  return JSON.parse(await readNodeFile('slave', STATE)) as MonitorState;
+  const state = await slaveMonitorState();
+  if (!state) throw new Error("the slave's monitor state file is missing or unreadable");
+  return state;
 }
 
 /**
@@ -54,9 +53,8 @@ async function slaveState(): Promise<MonitorState> {
  */
 async function waitStandby(boundMs = 120_000, outOfGrace = false): Promise<void> {
   await waitFor('standby with the master answering', boundMs, async () => {
-    const s = await slaveState().catch(() => undefined);
-    if (outOfGrace && typeof s?.grace_until === 'number' && s.grace_until * 1000 > Date.now()) return false;
-    return s?.state === 'standby' && (await sipAnswers(OBSERVER, 'master')) && !(await sipAnswers(OBSERVER, 'slave'));
+    const s = await standbyWithMasterAnswering();
+    return s !== undefined && !(outOfGrace && typeof s.grace_until === 'number' && s.grace_until * 1000 > Date.now());
   });
 }
 
@@ -66,7 +64,7 @@ function assertNeverBoth(samples: Sample[], scenario: string): void {
 }
 
 before(async () => {
-  await ensureLab(['master', 'slave', 'mds1']);
+  await ensureLab(['master', 'slave']);
   inventory = await provisionedPair();
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-failover-'));
   // The slave gets the master's users (for the DND of scenario 5).
@@ -96,7 +94,7 @@ test('4. an isolated slave (its link cut, witness unreachable) does not take ove
   }
   await sleep(3_000);
   assert.equal((await slaveState()).state, 'standby');
-  assert.equal(await sipAnswers(OBSERVER, 'slave'), false);
+  assert.equal(await nodeAnswersSip('slave'), false);
 });
 
 test('3. a lossy master link (30 % of frames lost each way for 60 s) makes no takeover and no flapping', {
@@ -126,7 +124,7 @@ test('1. master link cut: the slave answers SIP (fast profile, measured); the cu
   const cut = Date.now();
   await cutLink('master');
   try {
-    await waitFor('the slave answering', FAST_BOUND_MS, () => sipAnswers(OBSERVER, 'slave'));
+    await waitFor('the slave answering', FAST_BOUND_MS, () => nodeAnswersSip('slave'));
     const seconds = (Date.now() - cut) / 1000;
     console.log(`takeover (fast profile, master link cut): the slave answers SIP ${seconds.toFixed(1)} s after the cut`);
     assert.equal((await slaveState()).state, 'active');
@@ -155,7 +153,7 @@ test('6. xivo-ha failover then xivo-ha failback: SIP answers on exactly one node
   const started = Date.now();
   const failover = await xivoHa(['failover', '-i', inventory]);
   assert.equal(failover.code, 0, failover.stdout + failover.stderr);
-  await waitFor('the slave answering', FAST_BOUND_MS, () => sipAnswers(OBSERVER, 'slave'));
+  await waitFor('the slave answering', FAST_BOUND_MS, () => nodeAnswersSip('slave'));
   const switched = (Date.now() - started) / 1000;
   const state = await slaveState();
   assert.equal(state.state, 'active');
@@ -192,7 +190,7 @@ test('7. a takeover is never blocked by an apply in progress: the slave takes ov
   const cut = Date.now();
   await cutLink('master');
   try {
-    await waitFor('the slave answering', FAST_BOUND_MS, () => sipAnswers(OBSERVER, 'slave'));
+    await waitFor('the slave answering', FAST_BOUND_MS, () => nodeAnswersSip('slave'));
     console.log(`takeover during an apply: the slave answers SIP ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
     assert.equal(applyDone, false, 'the apply had already ended: the test proved nothing');
     assert.equal((await slaveState()).state, 'active');
@@ -215,7 +213,7 @@ test('2 and 5. the master\'s telephony crashes, link up: takeover; no failback b
   const crashed = Date.now();
   // A crash (not a stop): systemd restarts it, and the guard holds it back.
   await execOk('master', ['systemctl', 'kill', '--signal=KILL', 'asterisk.service']);
-  await waitFor('the slave answering', FAST_BOUND_MS, () => sipAnswers(OBSERVER, 'slave'));
+  await waitFor('the slave answering', FAST_BOUND_MS, () => nodeAnswersSip('slave'));
   console.log(`takeover (fast profile, master's telephony crashed, link up): the slave answers SIP ${((Date.now() - crashed) / 1000).toFixed(1)} s after the crash`);
 
   const message = '/var/spool/asterisk/voicemail/default/1000/INBOX/msg0000.txt';
@@ -256,7 +254,7 @@ test('1 (default profile). master link cut: the slave answers SIP within the 5-m
   const cut = Date.now();
   await cutLink('master');
   try {
-    await waitFor('the slave answering', 300_000, () => sipAnswers(OBSERVER, 'slave'));
+    await waitFor('the slave answering', 300_000, () => nodeAnswersSip('slave'));
     console.log(`takeover (default profile, master link cut): the slave answers SIP ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
   } finally {
     await execOn('master', ['systemctl', 'stop', 'asterisk.service']);

@@ -1,5 +1,5 @@
-// Issue 10 acceptance on the lab's master and slave (fast profile), mds1
-// observing SIP: pause/resume (1), a rolling upgrade with switchover while
+// Issue 10 acceptance on the lab's master and slave (fast profile), the
+// runner observing SIP on the lab bridge: pause/resume (1), a rolling upgrade with switchover while
 // telephony is sampled (2), an upgrade killed half-way and run again (3),
 // and the operations guide's commands (4, docs/operations.md).
 // The upgrade is the lab's stand-in (test/fixtures/lab/xivo-upgrade): it
@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, provisionedPair, readNodeFile, resetNodes, revive, sipAnswers } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, resetNodes, revive, standbyWithMasterAnswering } from '../helpers/lab.js';
 import { events, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { extractRunnableSnippets, type Snippet } from '../helpers/doc-snippets.js';
 import { builtCli } from '../helpers/cli-path.js';
 import { recordOutput } from '../helpers/suite-record.js';
 
-const OBSERVER = 'mds1';
 const ROOT = join(import.meta.dirname, '..', '..');
 const STANDIN = join(ROOT, 'test', 'fixtures', 'lab', 'xivo-upgrade');
 const STATE_DIR = '/var/lib/xivo-ha';
@@ -56,11 +55,8 @@ async function alembic(node: string): Promise<string> {
   return (await execOk(node, [...PSQL, 'SELECT version_num FROM alembic_version'])).trim();
 }
 
-async function standbyWithMasterAnswering(): Promise<void> {
-  await until('standby with the master answering SIP', async () => {
-    const s = await monitorState().catch(() => undefined);
-    return s?.state === 'standby' && (await sipAnswers(OBSERVER, 'master')) && !(await sipAnswers(OBSERVER, 'slave'));
-  });
+async function waitStandbyWithMasterAnswering(): Promise<void> {
+  await until('standby with the master answering SIP', async () => (await standbyWithMasterAnswering()) !== undefined);
 }
 
 /** Which nodes answer SIP, every ~0.5 s, until stopped. */
@@ -70,7 +66,7 @@ function watchTelephony(): () => Promise<Array<{ at: number; answering: string[]
   const loop = (async () => {
     while (on) {
       const at = Date.now();
-      const answers = await Promise.all(['master', 'slave'].map(async (n) => ((await sipAnswers(OBSERVER, n, 0.4)) ? [n] : [])));
+      const answers = await Promise.all(['master', 'slave'].map(async (n) => ((await nodeAnswersSip(n, 0.4)) ? [n] : [])));
       seen.push({ at, answering: answers.flat() });
       await pause(Math.max(0, 500 - (Date.now() - at)));
     }
@@ -89,11 +85,11 @@ async function replicationRunsSince(since: Date): Promise<number> {
 }
 
 before(async () => {
-  await ensureLab(['master', 'slave', OBSERVER]);
+  await ensureLab(['master', 'slave']);
   inventory = await provisionedPair();
   for (const node of ['master', 'slave']) await installStandin(node);
   await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
 });
 
 after(async () => {
@@ -128,11 +124,11 @@ test('1. pause: status shows who, when and why; a cut master link causes no take
     const during = await monitorState();
     assert.equal(during.state, 'standby');
     assert.equal(during.counters.takeovers, before.counters.takeovers);
-    assert.equal(await sipAnswers(OBSERVER, 'slave'), false);
+    assert.equal(await nodeAnswersSip('slave'), false);
   } finally {
     await revive('master');
   }
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
 
   const started = new Date();
   const resumed = await xivoHa(['resume', '-i', inventory]);
@@ -160,7 +156,7 @@ test('resume is refused while the two schemas differ, and the pause stays', asyn
 });
 
 test('2. upgrade --switchover: telephony on exactly one node at every moment checked, no replication across differing schemas, both nodes on the new version, replicated, resumed', async () => {
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
   const command = 'xivo-upgrade -f --to 2024.10.00';
   const dry = await xivoHa(['upgrade', '-i', inventory, '--command', command, '--switchover', '--dry-run']);
   assert.equal(dry.code, 0, dry.stdout + dry.stderr);
@@ -170,7 +166,7 @@ test('2. upgrade --switchover: telephony on exactly one node at every moment che
   const started = new Date();
   const stop = watchTelephony();
   const run = await xivoHa(['upgrade', '-i', inventory, '--command', command, '--switchover'], 15 * 60_000);
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
   const seen = await stop();
   assert.equal(run.code, 0, run.stdout + run.stderr);
   const both = seen.filter((s) => s.answering.length === 2);
@@ -194,7 +190,7 @@ test('2. upgrade --switchover: telephony on exactly one node at every moment che
 });
 
 test('3. an upgrade killed half-way and started again completes without repeating finished steps', async () => {
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
   const command = 'xivo-upgrade -f --to 2025.01.00';
   const child = spawn(process.execPath, [builtCli(), 'upgrade', '-i', inventory, '--command', command, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -223,7 +219,7 @@ test('3. an upgrade killed half-way and started again completes without repeatin
   assert.deepEqual(slaveRuns.map((l) => l.split(': ').pop()), ['applied'], 'the slave\'s upgrade ran once');
   assert.equal(await xivoVersion('master'), '2025.01.00');
   assert.equal(await alembic('master'), await alembic('slave'));
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
 });
 
 test('4. every runnable command of docs/operations.md runs against the lab', async () => {
@@ -237,7 +233,7 @@ test('4. every runnable command of docs/operations.md runs against the lab', asy
     const r = await runSnippet(s);
     assert.equal(r.code, s.expectCode, `docs/operations.md:${s.line}: \`${s.text}\` exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   }
-  await standbyWithMasterAnswering();
+  await waitStandbyWithMasterAnswering();
 });
 
 let latest: string | undefined;

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerSecret, recordOutput } from '../../helpers/suite-record.js';
-// @ts-expect-error: a plain JavaScript module of the test runner, without types
 import { scanForSecrets } from '../../secret-scan.mjs';
 
 interface Scan { findings: { where: string; origin: string; line: string }[]; secrets: number; sources: number }

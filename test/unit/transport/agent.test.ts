@@ -99,10 +99,11 @@ describe('put', () => {
   test('a reader sees the old or the new content, never a mix, while the file is replaced', async () => {
     const c = await agent();
     const path = join(dir, 'put-atomic');
-    const a = Buffer.alloc(1 << 20, 'a');
-    const b = Buffer.alloc(1 << 20, 'b');
+    // Half a MiB takes several writes, so a reader racing a non-atomic put would catch it mixed.
+    const a = Buffer.alloc(1 << 19, 'a');
+    const b = Buffer.alloc(1 << 19, 'b');
     writeFileSync(path, a);
-    const steps: Step[] = Array.from({ length: 40 }, (_, i) => ({ kind: 'put', path, content: i % 2 ? a : b, mode: 0o644 }));
+    const steps: Step[] = Array.from({ length: 16 }, (_, i) => ({ kind: 'put', path, content: i % 2 ? a : b, mode: 0o644 }));
     let done = false;
     let reads = 0;
     const applying = c.apply(steps).finally(() => (done = true));

@@ -1,0 +1,2 @@
+/** See newest-mtime.mjs. */
+export declare function newestMtime(dir: string): number;

@@ -1,0 +1,2 @@
+/** See runner-packages.mjs. */
+export declare const RUNNER_PACKAGES: readonly string[];
