@@ -167,7 +167,8 @@ async function labPipeline() {
     return;
   }
   const onInstance = (instance) => ({ env: { XIVO_HA_LAB_INSTANCE: instance } });
-  const instances = [...new Set(activeChains.map((c) => c.instance))];
+  // Instance 0 came up with the base image, whether or not a chain uses it: it goes down too.
+  const instances = [...new Set(['0', ...activeChains.map((c) => c.instance)])];
   const ups = new Map([['0', Promise.resolve(true)]]);
   /** Brings an instance up once, for all its chains; false when it did not come up. */
   const upOnce = (instance) => {
