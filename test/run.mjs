@@ -2,14 +2,16 @@
 // `npm test`: installs the Debian packages the suite needs, then runs, as
 // parallel as the lab allows:
 //
+//   0. at once: apt-get of the Debian packages (runner-packages.mjs) and the
+//      build of dist/ when src/ is newer;
 //   1. at once: the type check, the unit tests, the integration tests that
 //      need no lab, and the lab's pipeline (steps 2-3, which do not wait for
-//      the others): `lab up` (which builds the base image when it is not
+//      the others): `lab build` (the base image, built when it is not
 //      cached: the slow part on a fresh machine);
 //   2. at once, once the base image exists, the chains of LAB_CHAINS: the
 //      files of a chain run one after the other on their lab instance
-//      (instance 0 is up already; another instance is brought up first,
-//      unless its files bring up their own lab). The pair's files share one
+//      (brought up first, all instances at the same time, unless its files
+//      bring up their own lab). The pair's files share one
 //      provisioning (test/helpers/lab.ts provisionedPair). The lab files are
 //      spread so that no chain is much longer than the others: on 2 cores
 //      the suite is CPU-bound, and a long last chain leaves a core idle;
@@ -157,19 +159,19 @@ function readFileText(f) {
   return readFileSync(f, 'utf8');
 }
 
-/** The lab tests, from `lab up` on: they do not wait for the unit tests (the lab is mostly waiting on I/O). */
+/** The lab tests, from the base image on: they do not wait for the unit tests (the lab is mostly waiting on I/O). */
 async function labPipeline() {
-  const labUp = await step('lab up (the base image is built when not cached)', process.execPath, [...lab, 'up', '--all-nodes']);
-  record(labUp);
-  if (labUp.code !== 0) {
-    log('the lab did not come up: its integration tests were not run');
+  // The base image first (minutes on a fresh machine, a second when cached), then every instance at once.
+  const build = await step('lab base image (built when not cached)', process.execPath, [...lab, 'build']);
+  record(build);
+  if (build.code !== 0) {
+    log('the lab base image could not be built: the lab integration tests were not run');
     record({ label: 'lab tests not run', code: 1, seconds: 0, passed: 0, failed: labFileCount });
     return;
   }
   const onInstance = (instance) => ({ env: { XIVO_HA_LAB_INSTANCE: instance } });
-  // Instance 0 came up with the base image, whether or not a chain uses it: it goes down too.
-  const instances = [...new Set(['0', ...activeChains.map((c) => c.instance)])];
-  const ups = new Map([['0', Promise.resolve(true)]]);
+  const instances = [...new Set(activeChains.map((c) => c.instance))];
+  const ups = new Map();
   /** Brings an instance up once, for all its chains; false when it did not come up. */
   const upOnce = (instance) => {
     if (!ups.has(instance)) {
@@ -184,7 +186,7 @@ async function labPipeline() {
       record({ label: `lab instance ${chain.instance} did not come up: ${chain.files.length} file(s) not run`, code: 1, seconds: 0, passed: 0, failed: chain.files.length });
       return;
     }
-    record(await sequence(chain.files, chain.instance === '0' ? undefined : chain.instance));
+    record(await sequence(chain.files, chain.instance));
   };
   try {
     await Promise.all(activeChains.map(runChain));

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { writeLabInventory } from '../lab/inventory.js';
-import { killNode, labDown, labExec, labSshArgv, labStatus, labUp, resetNode, reviveNode, setLinkLoss } from '../lab/lab.js';
+import { killNode, labBuild, labDown, labExec, labSshArgv, labStatus, labUp, resetNode, reviveNode, setLinkLoss } from '../lab/lab.js';
 import { requireLabNode, requireLabState } from '../lab/state.js';
 import { parseDeployment } from '../lab/topology.js';
 
@@ -43,6 +43,15 @@ export function registerLabCommand(program: Command): void {
       timed('up', async (opts: { deployment: string; edge?: boolean; allNodes?: boolean }) => {
         const { nodes } = await labUp({ deployment: parseDeployment(opts.deployment), edge: opts.edge, allNodes: opts.allNodes }, log);
         for (const n of nodes) process.stdout.write(`${n.name}\t${n.address}\t${n.role}\n`);
+      }),
+    );
+
+  lab
+    .command('build')
+    .description('build the base image if it is not cached yet (what `up` does first); prints its path')
+    .action(
+      timed('build', async () => {
+        process.stdout.write(`${await labBuild(log)}\n`);
       }),
     );
 

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { isAlive } from './cgroups.js';
 import { runLocal, runLocalOk } from './exec.js';
-import { assetsDir, cacheDir, schemaSqlPath } from './paths.js';
+import { ASSETS_DIR_IN_PACKAGE, SCHEMA_SQL_IN_PACKAGE, assetsDir, cacheDir, packageRoot, schemaSqlPath } from './paths.js';
 
 /** What every node carries; nodes cannot install packages later (no route out). */
 export const BASE_PACKAGES = [
@@ -66,19 +66,23 @@ function listFiles(dir: string): string[] {
 const PACKAGES_SCRIPT = 'build-packages.sh';
 
 /** Stage 1 (Debian and its packages) changes only with the package list or its script. */
-export function packagesKey(): string {
+export function packagesKey(root = packageRoot): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(BASE_PACKAGES));
-  h.update(readFileSync(join(assetsDir, PACKAGES_SCRIPT)));
+  h.update(readFileSync(join(root, ASSETS_DIR_IN_PACKAGE, PACKAGES_SCRIPT)));
   return h.digest('hex').slice(0, 16);
 }
 
-/** Stage 2 changes with stage 1 and with anything else that ends up in the image. */
-export function baseKey(): string {
+/**
+ * Stage 2 changes with stage 1 and with anything else that ends up in the
+ * image: the files' names relative to the package and their contents, so
+ * every checkout of the same sources (a CI's fresh clone) shares the cache.
+ */
+export function baseKey(root = packageRoot): string {
   const h = createHash('sha256');
-  h.update(packagesKey());
-  for (const f of [...listFiles(assetsDir), schemaSqlPath]) {
-    h.update(f.slice(f.lastIndexOf('/src/') + 1));
+  h.update(packagesKey(root));
+  for (const f of [...listFiles(join(root, ASSETS_DIR_IN_PACKAGE)), join(root, SCHEMA_SQL_IN_PACKAGE)]) {
+    h.update(relative(root, f));
     h.update(readFileSync(f));
   }
   return h.digest('hex').slice(0, 16);

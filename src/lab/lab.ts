@@ -32,6 +32,18 @@ export interface LabUpResult {
   base: string;
 }
 
+/**
+ * Makes sure the runner can build and run labs and the base image is cached
+ * (built when missing: minutes, once per machine); returns its path. Any
+ * number of lab instances can then come up at the same time without each
+ * waiting on, or repeating, the build.
+ */
+export async function labBuild(log: LabLog = quiet): Promise<string> {
+  if (process.getuid?.() !== 0) throw new UserError('the lab needs root', 'run `xivo-ha lab build` as root');
+  await ensureHostPackages(log);
+  return ensureBase(log);
+}
+
 /** Brings up the node set from nothing (a stale lab is removed first). */
 export async function labUp(selection: NodeSelection, log: LabLog = quiet): Promise<LabUpResult> {
   const t0 = Date.now();

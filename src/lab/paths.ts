@@ -5,10 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { INSTANCE_TAG } from './instance.js';
 
 /** The package root, from both src/lab (tests) and dist/lab (the CLI). */
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const assetsDir = join(packageRoot, 'src', 'lab', 'assets');
-export const schemaSqlPath = join(packageRoot, 'test', 'fixtures', 'xivo-asterisk-schema.sql');
+/** Where the base image's inputs are, relative to the package root (the image's key hashes these names, never a checkout's path). */
+export const ASSETS_DIR_IN_PACKAGE = join('src', 'lab', 'assets');
+export const SCHEMA_SQL_IN_PACKAGE = join('test', 'fixtures', 'xivo-asterisk-schema.sql');
+
+export const assetsDir = join(packageRoot, ASSETS_DIR_IN_PACKAGE);
+export const schemaSqlPath = join(packageRoot, SCHEMA_SQL_IN_PACKAGE);
 export const defaultInventoryDir = join(packageRoot, `.lab${INSTANCE_TAG}`);
 
 export const cacheDir = '/var/cache/xivo-ha-lab';

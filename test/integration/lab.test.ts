@@ -14,6 +14,7 @@ import { labStatus, setLinkLoss } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { stateFile } from '../../src/lab/paths.js';
+import { xivoHa } from '../helpers/xivo-ha-cli.js';
 
 const NODES = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 
@@ -35,6 +36,15 @@ async function tcpOpen(from: string, address: string, port: number): Promise<boo
   const script = 'import socket,sys\ns=socket.socket();s.settimeout(2)\ntry:\n s.connect((sys.argv[1],int(sys.argv[2])))\nexcept OSError:\n sys.exit(1)';
   return (await execOn(from, ['python3', '-c', script, address, String(port)])).code === 0;
 }
+
+test('`lab build` with the base image cached builds nothing and prints the image the running nodes are made of', async () => {
+  const r = await xivoHa(['lab', 'build']);
+  assert.equal(r.code, 0, r.stderr);
+  const path = r.stdout.trim();
+  assert.match(path, /^\/var\/cache\/xivo-ha-lab\/base-[0-9a-f]+$/);
+  assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')).base, path);
+  assert.doesNotMatch(r.stderr, /building/);
+});
 
 test('reaches every node over SSH from the runner, each with its own hostname and machine-id', async () => {
   const ids = new Set<string>();
