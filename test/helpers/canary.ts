@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerSecret } from './suite-record.js';
+import { inSuiteRecord, registerSecret } from './suite-record.js';
 
 /** A new canary, also registered for the whole suite's secret scan (test/helpers/suite-record.ts). */
 export function makeCanary(origin: string): string {
@@ -33,9 +33,11 @@ export function scanTexts(texts: Record<string, string>, needle: string): Findin
 /**
  * Regular files under dirs changed since `sinceMs` that contain needle (like
  * `grep -r`, limited to new files so other suites' old files don't count).
- * Files larger than 64 MiB and unreadable entries are skipped.
+ * Files larger than 64 MiB and unreadable entries are skipped, and so is the
+ * suite's own record of secrets and outputs (a file other tests append to at
+ * any moment; it holds the canary by design).
  */
-export function scanFiles(dirs: string[], needle: string, sinceMs: number, exclude: (path: string) => boolean = () => false): Finding[] {
+export function scanFiles(dirs: string[], needle: string, sinceMs: number, exclude: (path: string) => boolean = inSuiteRecord): Finding[] {
   const out: Finding[] = [];
   const visit = (path: string, depth: number): void => {
     let st;

@@ -14,6 +14,16 @@ const recordDir = (): string | undefined => process.env['XIVO_HA_TEST_RECORD_DIR
 
 let sequence = 0;
 
+/**
+ * Whether path is in the suite's record directory, which holds every
+ * registered secret and every output by design: a test searching the
+ * workstation's files for a leak must not count it.
+ */
+export function inSuiteRecord(path: string): boolean {
+  const dir = recordDir();
+  return dir !== undefined && (path === dir || path.startsWith(`${dir}/`));
+}
+
 /** Keeps what a xivo-ha run printed, for the scan at the end of the suite. */
 export function recordOutput(argv: readonly string[], stdout: string, stderr: string): void {
   const dir = recordDir();
