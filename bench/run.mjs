@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // npm run bench: the same playbook, the same inventory, the same simulated
 // hosts, for Ansible, Ansible+Mitogen and xivo-ha, alternating run by run;
-// plus the SSH floor. Writes bench/results/<date>.md and prints it.
+// plus the SSH floor. Writes bench/results/<date>.md (and .json) after each
+// host count, on Ctrl-C when something was measured, and at the end, when it
+// also prints it.
 // docs/bench.md explains what is measured and how to read the table.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupNow, onCleanup } from './lib/cleanup.mjs';
 import { writeConfigs } from './lib/config.mjs';
@@ -13,8 +15,8 @@ import { floorHandshake, floorTarPush } from './lib/floor.mjs';
 import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
 import { USAGE, parseOptions } from './lib/options.mjs';
-import { HOSTS_DIR, RENDERED_DIR, RESULTS_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
-import { describeMachine, renderReport } from './lib/report.mjs';
+import { HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
+import { describeMachine, renderReport, reportFileFor, writeReport } from './lib/report.mjs';
 import { CASE_LABELS, rotate, runsFor, toolsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
 import { TOOLS, TOOL_LABELS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
@@ -50,7 +52,22 @@ async function main() {
     floors: [],
     correctness: [],
     skipped: [],
+    // 'running' until the end; set to the reason when the bench is stopped.
+    status: 'running',
   };
+  // One file for the whole bench, rewritten as it goes: a stopped bench still leaves what it measured.
+  const reportFile = reportFileFor(results.date);
+  const save = () => {
+    results.elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return writeReport(results, reportFile);
+  };
+  onCleanup((reason) => {
+    if (results.status !== 'running' || reason === undefined) return;
+    results.status = reason === 'error' ? 'stopped by an error' : `stopped by ${reason}`;
+    if (results.measurements.length === 0 && results.floors.length === 0) return;
+    save();
+    log(`partial report written to ${reportFile}`);
+  });
   const tools = [];
   for (const tool of opts.tools) {
     const why = toolUnavailable(tool);
@@ -65,19 +82,19 @@ async function main() {
   log(`starting sshd listeners for ${fleet.count} hosts`);
   await fleet.start();
   try {
-    for (const n of opts.hosts) await benchHostCount(n, tools, opts, results);
+    for (const n of opts.hosts) {
+      await benchHostCount(n, tools, opts, results);
+      save();
+      log(`report so far written to ${reportFile}`);
+    }
   } finally {
     fleet.stop();
   }
 
-  results.elapsedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const report = renderReport(results);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${results.date.replace(/:/g, '-')}.md`);
-  writeFileSync(file, report);
-  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1));
+  results.status = 'complete';
+  const report = save();
   process.stdout.write(`${report}\n`);
-  log(`written to ${file}`);
+  log(`written to ${reportFile}`);
   return results.measurements.every((m) => m.ok) && results.correctness.every((c) => c.ok) ? 0 : 1;
 }
 
@@ -125,10 +142,13 @@ async function benchHostCount(n, tools, opts, results) {
         results.measurements.push(m);
         log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
         state = !m.ok ? 'unknown' : caseId === 'c' ? 'drifted' : 'converged';
-        if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) snapshots.push(checkFirstApply(n, hosts, tool, results));
+        if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) {
+          snapshots.push(checkFirstApply(n, hosts, tool, results));
+          // At once, not after the case: a bench stopped later still reports it.
+          if (snapshots.length > 1) compareTrees(n, snapshots[0], snapshots.at(-1), results);
+        }
       }
     }
-    if (caseId === 'a') compareTools(n, snapshots, results);
   }
 }
 
@@ -155,17 +175,14 @@ function checkFirstApply(n, hosts, tool, results) {
   return { tool, dir };
 }
 
-function compareTools(n, snapshots, results) {
-  const [first, ...others] = snapshots;
-  for (const other of others) {
-    const diffs = diffTrees(first.dir, other.dir, TOOL_LABELS[first.tool], TOOL_LABELS[other.tool]);
-    results.correctness.push({
-      n,
-      what: `trees after ${TOOL_LABELS[first.tool]} vs after ${TOOL_LABELS[other.tool]} (all files, modes, contents; key pair and handler timestamp excepted)`,
-      ok: diffs.length === 0,
-      detail: diffs.length === 0 ? 'identical' : `${diffs.length} differences: ${diffs.slice(0, 8).join('; ')}`,
-    });
-  }
+function compareTrees(n, first, other, results) {
+  const diffs = diffTrees(first.dir, other.dir, TOOL_LABELS[first.tool], TOOL_LABELS[other.tool]);
+  results.correctness.push({
+    n,
+    what: `trees after ${TOOL_LABELS[first.tool]} vs after ${TOOL_LABELS[other.tool]} (all files, modes, contents; key pair and handler timestamp excepted)`,
+    ok: diffs.length === 0,
+    detail: diffs.length === 0 ? 'identical' : `${diffs.length} differences: ${diffs.slice(0, 8).join('; ')}`,
+  });
 }
 
 async function benchFloor(n, hosts, runs, results) {
@@ -191,7 +208,7 @@ main().then(
   },
   (err) => {
     process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
-    cleanupNow();
+    cleanupNow('error');
     process.exit(1);
   },
 );

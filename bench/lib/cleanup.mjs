@@ -14,7 +14,11 @@ export function releaseProcess(pid) {
   owned.delete(pid);
 }
 
-/** Registers a synchronous cleanup step (run once, in reverse order). */
+/**
+ * Registers a synchronous cleanup step (run once, in reverse order). It is
+ * called with the signal that stopped the bench ('SIGINT', …), 'error' when
+ * main threw, or undefined at a normal end.
+ */
 export function onCleanup(fn) {
   hooks.push(fn);
   installCleanup();
@@ -32,13 +36,13 @@ export function killOwned(signal = 'SIGTERM') {
 }
 
 let cleaned = false;
-export function cleanupNow() {
+export function cleanupNow(reason) {
   if (cleaned) return;
   cleaned = true;
   killOwned();
   for (const fn of hooks.reverse()) {
     try {
-      fn();
+      fn(reason);
     } catch (err) {
       process.stderr.write(`bench: cleanup step failed: ${err.message}\n`);
     }
@@ -48,11 +52,11 @@ export function cleanupNow() {
 function installCleanup() {
   if (installed) return;
   installed = true;
-  process.on('exit', cleanupNow);
+  process.on('exit', () => cleanupNow());
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
       process.stderr.write(`\nbench: ${sig}, stopping the processes it started\n`);
-      cleanupNow();
+      cleanupNow(sig);
       process.exit(130);
     });
   }

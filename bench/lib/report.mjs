@@ -1,9 +1,11 @@
 // The results as markdown: times (median and min–max), ratios, memory,
 // correctness, and the machine they came from.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { RESULTS_DIR } from './paths.mjs';
 import { CASE_LABELS, CASES } from './schedule.mjs';
 import { formatMegabytes, formatRatio, formatSeconds, summarise } from './stats.mjs';
 import { TOOL_LABELS } from './tools.mjs';
@@ -56,6 +58,10 @@ export function renderReport(results) {
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, kernel ${m.kernel}, ${m.os ?? ''}`);
   out.push(`Tools: ${m.ansible ?? 'ansible: not installed'}; ansible-mitogen ${m.mitogen ?? '—'}; xivo-ha ${m.commit ?? ''} on Node ${m.node}; ${m.openssh ?? ''}`);
   out.push(`Options: ${results.options}`, '');
+  if (results.status !== 'complete') {
+    const state = results.status === 'running' ? 'still running when this was written' : results.status;
+    out.push(`**Partial report**: the bench was ${state} after ${formatSeconds(results.elapsedSeconds)}; below is what it had measured by then, the rest of its schedule was not run.`, '');
+  }
   out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a).', '');
   out.push('| N | case | Ansible | Ansible+Mitogen | xivo-ha | floor | Ansible / xivo-ha | Mitogen / xivo-ha | xivo-ha / floor |');
   out.push('|---|---|---|---|---|---|---|---|---|');
@@ -95,4 +101,18 @@ export function renderReport(results) {
   }
   out.push('', `Total bench time: ${formatSeconds(results.elapsedSeconds)}.`, '');
   return out.join('\n');
+}
+
+/** bench/results/<date>.md; the date is the bench's start, with ':' made '-' for file systems that refuse it. */
+export function reportFileFor(date) {
+  return join(RESULTS_DIR, `${date.replace(/:/g, '-')}.md`);
+}
+
+/** Writes the report and, beside it, the raw figures (.json); returns the report. */
+export function writeReport(results, file) {
+  const report = renderReport(results);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(file, report);
+  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1));
+  return report;
 }

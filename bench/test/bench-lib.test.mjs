@@ -14,6 +14,7 @@ import { diffTrees } from '../lib/trees.mjs';
 import { renderSshdConfig } from '../lib/fleet.mjs';
 import { renderInventory } from '../lib/config.mjs';
 import { parseOptions } from '../lib/options.mjs';
+import { renderReport } from '../lib/report.mjs';
 
 const workload = {
   expected: { tasks_per_host: 2 },
@@ -155,4 +156,14 @@ test('writes one inventory with every template variable and the bench known_host
   assert.match(inv, /xivo_ha_known_hosts: \/tmp\/bench\/ssh\/known_hosts/);
   assert.match(inv, /xivo_ha_lock_path: \/tmp\/bench\/state\/xivo01\/lock/);
   for (const v of ['base: /b', 'node_type: master', 'peer_name: xivo02', 'cluster_id: ha01', 'hostname: xivo01', 'ansible_host: 127.0.0.2']) assert.ok(inv.includes(v), v);
+});
+
+test('marks a report written before the end as partial, with the reason, and keeps what was measured', () => {
+  const m = { n: 2, case: 'b', tool: 'xivo-ha', run: 1, seconds: 0.9, peakRssBytes: 1, peakPssBytes: 1, ok: true };
+  const base = { date: 'd', machine: {}, options: '', measurements: [m], floors: [], correctness: [{ n: 2, what: 'trees after A vs after B', ok: true, detail: 'identical' }], skipped: [], elapsedSeconds: 60 };
+  const stopped = renderReport({ ...base, status: 'stopped by SIGINT' });
+  assert.match(stopped, /\*\*Partial report\*\*: the bench was stopped by SIGINT after 60\.0 s/);
+  assert.match(stopped, /\| 2 \| \(b\) no-op apply \| — \| — \| 0\.90 s \|/);
+  assert.match(stopped, /✓ N=2 trees after A vs after B: identical/);
+  assert.doesNotMatch(renderReport({ ...base, status: 'complete' }), /Partial/);
 });
