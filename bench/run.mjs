@@ -17,9 +17,9 @@ import { measure } from './lib/measure.mjs';
 import { USAGE, parseOptions } from './lib/options.mjs';
 import { HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
 import { describeMachine, renderReport, reportFileFor, writeReport } from './lib/report.mjs';
-import { CASE_LABELS, rotate, runsFor, toolsFor } from './lib/schedule.mjs';
+import { CASE_LABELS, TOOL_LABELS, budgetDrops, describeDrops, planRuns, runsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
-import { TOOLS, TOOL_LABELS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
+import { TOOLS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
 import { diffTrees, snapshotTree } from './lib/trees.mjs';
 import { WORKLOAD, compareWithExpected, driftHosts, renderTrees, resetHosts, resolveHosts } from './lib/workload.mjs';
 
@@ -47,11 +47,12 @@ async function main() {
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: describeMachine(),
-    options: `--hosts ${opts.hosts.join(',')} --runs ${opts.runs} --tools ${opts.tools.join(',')} --cases ${opts.cases.join(',')}${opts.full ? ' --full' : ''}`,
+    options: `--hosts ${opts.hosts.join(',')} --runs ${opts.runs} --tools ${opts.tools.join(',')} --cases ${opts.cases.join(',')}${opts.full ? ' --full' : ` --budget ${opts.budgetMinutes}`}`,
     measurements: [],
     floors: [],
     correctness: [],
     skipped: [],
+    converges: [],
     // 'running' until the end; set to the reason when the bench is stopped.
     status: 'running',
   };
@@ -77,13 +78,17 @@ async function main() {
     } else tools.push(tool);
   }
 
+  const { planned, skipped } = planRuns(opts.hosts.map((n) => ({ n, hosts: n })), opts.cases, tools, opts);
+  for (const x of skipped) results.skipped.push({ what: `N=${x.n} ${CASE_LABELS[x.case]} ${TOOL_LABELS[x.tool]}`, why: x.why });
+  const schedule = new Schedule(planned, opts.budgetMinutes, t0, results);
+
   const fleet = new Fleet(Math.max(...opts.hosts));
   onCleanup(() => fleet.stop());
   log(`starting sshd listeners for ${fleet.count} hosts`);
   await fleet.start();
   try {
     for (const n of opts.hosts) {
-      await benchHostCount(n, tools, opts, results);
+      await benchHostCount(n, schedule, tools, opts, results);
       save();
       log(`report so far written to ${reportFile}`);
     }
@@ -98,11 +103,46 @@ async function main() {
   return results.measurements.every((m) => m.ok) && results.correctness.every((c) => c.ok) ? 0 : 1;
 }
 
-async function benchHostCount(n, tools, opts, results) {
+/**
+ * The planned runs still to come and the time budget over them: before each
+ * run, budgetDrops (bench/lib/schedule.mjs) decides from the figures measured
+ * so far; what it drops is listed under "Not measured" with its estimate.
+ */
+class Schedule {
+  constructor(planned, budgetMinutes, t0, results) {
+    this.pending = planned;
+    this.budgetSeconds = budgetMinutes === undefined ? undefined : budgetMinutes * 60;
+    this.t0 = t0;
+    this.results = results;
+    // Every run's seconds, timed or converge: what the estimates are made of.
+    this.samples = [];
+  }
+
+  /** The next run at host count n, after the budget has had its say; undefined when n has none left. */
+  next(n, state) {
+    if (this.pending[0]?.n !== n) return undefined;
+    const elapsedSeconds = Number(process.hrtime.bigint() - this.t0) / 1e9;
+    const { dropped, projected, after } = budgetDrops({ pending: this.pending, samples: this.samples, state, elapsedSeconds, budgetSeconds: this.budgetSeconds });
+    if (dropped.length) {
+      this.pending = this.pending.filter((p) => !dropped.some((d) => d.run === p));
+      for (const entry of describeDrops(dropped, { elapsedSeconds, projected, after, budgetSeconds: this.budgetSeconds, samples: this.samples })) {
+        this.results.skipped.push(entry);
+        log(`${entry.what}: dropped: ${entry.why}`);
+      }
+    }
+    return this.pending[0]?.n === n ? this.pending.shift() : undefined;
+  }
+
+  record(run, seconds) {
+    this.samples.push({ n: run.n, hosts: run.hosts, tool: run.tool, seconds });
+  }
+}
+
+async function benchHostCount(n, schedule, tools, opts, results) {
   const hosts = resolveHosts(n);
   const configs = writeConfigs(hosts, { mitogen: tools.includes('mitogen') });
   const runs = runsFor(n, opts.runs);
-  log(`--- ${n} hosts (${runs} run${runs > 1 ? 's' : ''} per case); inventory ${configs.inventory}`);
+  log(`--- ${n} hosts (${runs} run${runs > 1 ? 's' : ''} per case planned); inventory ${configs.inventory}`);
 
   if (opts.floor) await benchFloor(n, hosts, runs, results);
 
@@ -111,6 +151,8 @@ async function benchHostCount(n, tools, opts, results) {
   const converge = async (tool) => {
     resetHosts(n);
     const res = await timedRun(tool, 'a', n, hosts, configs, 'converge');
+    schedule.record({ n, hosts: n, tool }, res.seconds);
+    results.converges.push({ n, tool, seconds: res.seconds, ok: res.ok });
     state = res.ok ? 'converged' : 'unknown';
   };
 
@@ -126,28 +168,24 @@ async function benchHostCount(n, tools, opts, results) {
     return undefined;
   };
 
-  for (const caseId of opts.cases) {
-    const { tools: caseTools, skipped } = toolsFor(n, caseId, tools, opts);
-    for (const s of skipped) results.skipped.push({ what: `N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[s.tool]}`, why: s.why });
-    const snapshots = [];
-    for (let r = 1; r <= runs; r++) {
-      for (const tool of rotate(caseTools, r)) {
-        const unprepared = await prepare(caseId, tool);
-        if (unprepared) {
-          results.correctness.push({ n, what: `${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r} not timed`, ok: false, detail: unprepared });
-          log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: not timed: ${unprepared}`);
-          continue;
-        }
-        const m = await timedRun(tool, caseId, n, hosts, configs, r);
-        results.measurements.push(m);
-        log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
-        state = !m.ok ? 'unknown' : caseId === 'c' ? 'drifted' : 'converged';
-        if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) {
-          snapshots.push(checkFirstApply(n, hosts, tool, results));
-          // At once, not after the case: a bench stopped later still reports it.
-          if (snapshots.length > 1) compareTrees(n, snapshots[0], snapshots.at(-1), results);
-        }
-      }
+  const snapshots = [];
+  for (let run = schedule.next(n, state); run; run = schedule.next(n, state)) {
+    const { case: caseId, tool, run: r } = run;
+    const unprepared = await prepare(caseId, tool);
+    if (unprepared) {
+      results.correctness.push({ n, what: `${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r} not timed`, ok: false, detail: unprepared });
+      log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: not timed: ${unprepared}`);
+      continue;
+    }
+    const m = await timedRun(tool, caseId, n, hosts, configs, r);
+    schedule.record(run, m.seconds);
+    results.measurements.push(m);
+    log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
+    state = !m.ok ? 'unknown' : caseId === 'c' ? 'drifted' : 'converged';
+    if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) {
+      snapshots.push(checkFirstApply(n, hosts, tool, results));
+      // At once, not after the case: a bench stopped later still reports it.
+      if (snapshots.length > 1) compareTrees(n, snapshots[0], snapshots.at(-1), results);
     }
   }
 }

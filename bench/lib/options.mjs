@@ -1,14 +1,20 @@
-// npm run bench -- [--hosts 2,10,50,200] [--runs 3] [--tools ansible,mitogen,xivo-ha] [--cases a,b,c] [--full] [--no-install]
+// npm run bench -- [--hosts 2,10,50,200] [--runs 3] [--tools ansible,mitogen,xivo-ha] [--cases a,b,c] [--budget 20 | --full] [--no-install]
 
 import { parseArgs } from 'node:util';
 import { ALL_TOOLS, CASES } from './schedule.mjs';
+
+/** The issue's bound on the whole default bench. */
+export const DEFAULT_BUDGET_MINUTES = 20;
 
 export const USAGE = `usage: npm run bench -- [options]
   --hosts LIST    host counts (default 2,10,50,200; above 10 only xivo-ha runs unless --full)
   --runs N        runs per case at N <= 10 hosts (default 3; one run above 10)
   --tools LIST    ansible,mitogen,xivo-ha (default all three)
   --cases LIST    a,b,c: (a) first apply, (b) no-op apply, (c) dry run with diff after drift (default all)
-  --full          lift the time budget: every tool at every count up to 50 (about 45 min)
+  --budget MIN    time budget in minutes (default 20): runs 2 and 3 of the costliest tools
+                  are dropped, and said so, when the measured costs project past it
+  --full          no time budget, and every tool at every count up to 50 (about 45 min
+                  on a quiet machine, far more on a loaded one)
   --no-floor      skip the SSH floor measurements
   --no-install    do not apt-get install missing packages
   -h, --help`;
@@ -27,6 +33,7 @@ export function parseOptions(argv) {
       runs: { type: 'string', default: '3' },
       tools: { type: 'string', default: ALL_TOOLS.join(',') },
       cases: { type: 'string', default: CASES.join(',') },
+      budget: { type: 'string' },
       full: { type: 'boolean', default: false },
       'no-floor': { type: 'boolean', default: false },
       'no-install': { type: 'boolean', default: false },
@@ -38,8 +45,12 @@ export function parseOptions(argv) {
   for (const n of hosts) if (!Number.isInteger(n) || n < 1 || n > 250) throw new Error(`--hosts: ${n} is not a host count between 1 and 250 (addresses 127.0.0.2…127.0.0.251)`);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: '${values.runs}' is not a positive integer`);
+  if (values.full && values.budget !== undefined) throw new Error('--budget: --full runs the whole schedule, with no budget; give one or the other');
+  const budgetMinutes = values.full ? undefined : Number(values.budget ?? DEFAULT_BUDGET_MINUTES);
+  if (budgetMinutes !== undefined && !(budgetMinutes > 0)) throw new Error(`--budget: '${values.budget}' is not a positive number of minutes`);
   return {
     help: values.help,
+    budgetMinutes,
     hosts: [...new Set(hosts)].sort((a, b) => a - b),
     runs,
     tools: list(values.tools, ALL_TOOLS, 'tools'),

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { RESULTS_DIR } from './paths.mjs';
-import { CASE_LABELS, CASES } from './schedule.mjs';
+import { CASE_LABELS, CASES, TOOL_LABELS } from './schedule.mjs';
 import { formatMegabytes, formatRatio, formatSeconds, summarise } from './stats.mjs';
-import { TOOL_LABELS } from './tools.mjs';
 
 function firstLine(argv) {
   const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { REPO_DIR, ROOT } from './paths.mjs';
 import { readCmdline } from './measure.mjs';
 import { commandExists, runSync } from './proc.mjs';
+import { TOOL_LABELS } from './schedule.mjs';
 import { PLAYBOOK } from './workload.mjs';
 import { verifyAnsibleLog, verifyXivoHaLog } from './verify.mjs';
 
-export const TOOL_LABELS = { ansible: 'Ansible', mitogen: 'Ansible+Mitogen', 'xivo-ha': 'xivo-ha' };
 
 function ansibleTool(id, cfgKey) {
   return {
