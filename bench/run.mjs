@@ -127,7 +127,7 @@ class Schedule {
       this.pending = this.pending.filter((p) => !dropped.some((d) => d.run === p));
       for (const entry of describeDrops(dropped, { elapsedSeconds, projected, after, budgetSeconds: this.budgetSeconds, samples: this.samples })) {
         this.results.skipped.push(entry);
-        log(`${entry.what}: dropped: ${entry.why}`);
+        log(`${entry.what}: ${entry.why}`);
       }
     }
     return this.pending[0]?.n === n ? this.pending.shift() : undefined;
