@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// npm run bench: the same playbook, the same inventory, the same simulated
-// hosts, for Ansible, Ansible+Mitogen and xivo-ha, alternating run by run;
-// plus the SSH floor. Writes bench/results/<date>.md (and .json) after each
-// host count, on Ctrl-C when something was measured, and at the end, when it
-// also prints it.
+// npm run bench: the same playbook, the same inventory, the same hosts (the
+// lab's two nodes, then N simulated hosts on loopback), for Ansible,
+// Ansible+Mitogen and xivo-ha, alternating run by run; plus the SSH floor.
+// Writes bench/results/<date>.md (and .json) after each host count, on
+// Ctrl-C when something was measured, and at the end, when it also prints it.
 // docs/bench.md explains what is measured and how to read the table.
 
 import { writeFileSync } from 'node:fs';
@@ -14,14 +14,15 @@ import { Fleet } from './lib/fleet.mjs';
 import { floorHandshake, floorTarPush } from './lib/floor.mjs';
 import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
-import { USAGE, parseOptions } from './lib/options.mjs';
+import { LAB, USAGE, parseOptions } from './lib/options.mjs';
 import { HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
 import { describeMachine, renderReport, reportFileFor, writeReport } from './lib/report.mjs';
 import { CASE_LABELS, TOOL_LABELS, budgetDrops, describeDrops, planRuns, runsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
 import { TOOLS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
 import { diffTrees, snapshotTree } from './lib/trees.mjs';
-import { WORKLOAD, compareWithExpected, driftHosts, renderTrees, resetHosts, resolveHosts } from './lib/workload.mjs';
+import { loopbackTarget, startLabTarget, stopLab } from './lib/targets.mjs';
+import { WORKLOAD, compareWithExpected, renderTrees } from './lib/workload.mjs';
 
 const log = (text) => process.stderr.write(`bench: ${text}\n`);
 
@@ -53,6 +54,8 @@ async function main() {
     correctness: [],
     skipped: [],
     converges: [],
+    // What each host count ran against: {n, count, description}.
+    targets: [],
     // 'running' until the end; set to the reason when the bench is stopped.
     status: 'running',
   };
@@ -78,17 +81,21 @@ async function main() {
     } else tools.push(tool);
   }
 
-  const { planned, skipped } = planRuns(opts.hosts.map((n) => ({ n, hosts: n })), opts.cases, tools, opts);
+  const { planned, skipped } = planRuns(opts.hosts.map((n) => ({ n, hosts: n === LAB ? 2 : n })), opts.cases, tools, opts);
   for (const x of skipped) results.skipped.push({ what: `N=${x.n} ${CASE_LABELS[x.case]} ${TOOL_LABELS[x.tool]}`, why: x.why });
   const schedule = new Schedule(planned, opts.budgetMinutes, t0, results);
 
-  const fleet = new Fleet(Math.max(...opts.hosts));
+  const counts = opts.hosts.filter((n) => n !== LAB);
+  const fleet = new Fleet(Math.max(0, ...counts));
   onCleanup(() => fleet.stop());
-  log(`starting sshd listeners for ${fleet.count} hosts`);
-  await fleet.start();
+  if (counts.length) {
+    log(`starting sshd listeners for ${fleet.count} hosts`);
+    await fleet.start();
+  }
   try {
     for (const n of opts.hosts) {
-      await benchHostCount(n, schedule, tools, opts, results);
+      if (n === LAB) await benchLab(schedule, tools, opts, results);
+      else await benchHostCount(loopbackTarget(n), schedule, tools, opts, results);
       save();
       log(`report so far written to ${reportFile}`);
     }
@@ -133,25 +140,59 @@ class Schedule {
     return this.pending[0]?.n === n ? this.pending.shift() : undefined;
   }
 
+  /** Drops every run left at n (its target could not be brought up). */
+  abandon(n) {
+    this.pending = this.pending.filter((p) => p.n !== n);
+  }
+
   record(run, seconds) {
     this.samples.push({ n: run.n, hosts: run.hosts, tool: run.tool, seconds });
   }
 }
 
-async function benchHostCount(n, schedule, tools, opts, results) {
-  const hosts = resolveHosts(n);
-  const configs = writeConfigs(hosts, { mitogen: tools.includes('mitogen') });
-  const runs = runsFor(n, opts.runs);
-  log(`--- ${n} hosts (${runs} run${runs > 1 ? 's' : ''} per case planned); inventory ${configs.inventory}`);
+/** The lab's 2-node real case: lab instance 6 up, the same cases, down again (also on Ctrl-C). */
+async function benchLab(schedule, tools, opts, results) {
+  // Up from the moment `lab up` starts (a half-started lab is taken down too) until taken down once.
+  let up = true;
+  const stop = () => {
+    if (!up) return;
+    up = false;
+    stopLab(log);
+  };
+  onCleanup(stop);
+  let target;
+  try {
+    target = await startLabTarget(log);
+  } catch (err) {
+    const why = `the lab could not come up: ${err.message.split('\n').slice(0, 4).join(' / ')}`;
+    log(`N=${LAB} skipped: ${why}`);
+    results.skipped.push({ what: `N=${LAB} (the lab's 2 nodes), every tool and case`, why });
+    schedule.abandon(LAB);
+    stop();
+    return;
+  }
+  try {
+    await benchHostCount(target, schedule, tools, opts, results);
+  } finally {
+    stop();
+  }
+}
 
-  if (opts.floor) await benchFloor(n, hosts, runs, results);
+async function benchHostCount(target, schedule, tools, opts, results) {
+  const { n, hosts } = target;
+  results.targets.push({ n, count: target.count, description: target.description });
+  const configs = writeConfigs(target, { mitogen: tools.includes('mitogen') });
+  const runs = runsFor(target.count, opts.runs);
+  log(`--- N=${n}: ${target.description} (${runs} run${runs > 1 ? 's' : ''} per case planned); inventory ${configs.inventory}`);
+
+  if (opts.floor) await benchFloor(target, runs, results);
 
   // What the hosts' trees hold now: 'converged' after a verified apply, 'drifted' after the drift, else 'unknown'.
   let state = 'unknown';
   const converge = async (tool) => {
-    resetHosts(n);
+    await target.reset();
     const res = await timedRun(tool, 'a', n, hosts, configs, 'converge');
-    schedule.record({ n, hosts: n, tool }, res.seconds);
+    schedule.record({ n, hosts: target.count, tool }, res.seconds);
     results.converges.push({ n, tool, seconds: res.seconds, ok: res.ok });
     state = res.ok ? 'converged' : 'unknown';
   };
@@ -159,12 +200,12 @@ async function benchHostCount(n, schedule, tools, opts, results) {
   /** Puts the hosts in the state the case starts from; returns why it could not, or undefined. */
   const prepare = async (caseId, tool) => {
     if (caseId === 'a') {
-      resetHosts(n);
+      await target.reset();
       return undefined;
     }
     if (state === 'unknown' || (caseId === 'b' && state === 'drifted')) await converge(tool);
     if (state === 'unknown') return `the hosts could not be brought to the converged state first (untimed apply failed, see ${join(runDirPath(n, 'a', tool, 'converge'), 'output.log')})`;
-    if (caseId === 'c') driftHosts(n);
+    if (caseId === 'c') await target.drift();
     return undefined;
   };
 
@@ -183,7 +224,7 @@ async function benchHostCount(n, schedule, tools, opts, results) {
     log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
     state = !m.ok ? 'unknown' : caseId === 'c' ? 'drifted' : 'converged';
     if (caseId === 'a' && m.ok && !snapshots.some((s) => s.tool === tool)) {
-      snapshots.push(checkFirstApply(n, hosts, tool, results));
+      snapshots.push(await checkFirstApply(target, tool, results));
       // At once, not after the case: a bench stopped later still reports it.
       if (snapshots.length > 1) compareTrees(n, snapshots[0], snapshots.at(-1), results);
     }
@@ -205,8 +246,10 @@ async function timedRun(tool, caseId, n, hosts, configs, run) {
 }
 
 /** After a tool's first verified apply: its trees against the expected ones, and a snapshot to compare tools. */
-function checkFirstApply(n, hosts, tool, results) {
-  const expected = compareWithExpected(n);
+async function checkFirstApply(target, tool, results) {
+  const { n, hosts } = target;
+  await target.fetchTrees();
+  const expected = compareWithExpected(target.count);
   results.correctness.push({ n, what: `trees after ${TOOL_LABELS[tool]}'s first apply vs the expected trees (gen.py compare)`, ok: expected.ok, detail: expected.report.split('\n').slice(-3).join(' / ') });
   const dir = join(SNAPSHOT_DIR, `n${n}`, tool);
   for (const h of hosts) snapshotTree(join(HOSTS_DIR, h.hostname), join(dir, h.hostname));
@@ -223,11 +266,11 @@ function compareTrees(n, first, other, results) {
   });
 }
 
-async function benchFloor(n, hosts, runs, results) {
+async function benchFloor({ n, count, hosts, ssh }, runs, results) {
   const rendered = join(RENDERED_DIR, `n${n}`);
-  renderTrees(n, rendered);
+  renderTrees(count, rendered);
   for (let r = 1; r <= runs; r++) {
-    for (const [kind, fn] of [['handshake', () => floorHandshake(hosts)], ['tar', () => floorTarPush(hosts, rendered)]]) {
+    for (const [kind, fn] of [['handshake', () => floorHandshake(hosts, ssh)], ['tar', () => floorTarPush(hosts, rendered, ssh)]]) {
       try {
         const seconds = await fn();
         results.floors.push({ n, kind, run: r, seconds });

@@ -4,12 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CLIENT_KEY, CONFIG_DIR, KNOWN_HOSTS, ROOT, SSH_PORT } from './paths.mjs';
+import { CONFIG_DIR, FLEET_SSH, ROOT } from './paths.mjs';
 import { runSync } from './proc.mjs';
 
 const TEMPLATE_VARS = ['base', 'hostname', 'node_type', 'peer_name', 'local_address', 'remote_address', 'cluster_id'];
 
-export function renderInventory(hosts) {
+/** ssh: {port, key, knownHosts}: the simulated hosts' or the lab's. */
+export function renderInventory(hosts, ssh = FLEET_SSH) {
   const inventoryHosts = {};
   for (const h of hosts) {
     inventoryHosts[h.hostname] = {
@@ -24,14 +25,14 @@ export function renderInventory(hosts) {
   return stringify({
     all: {
       vars: {
-        ansible_port: SSH_PORT,
+        ansible_port: ssh.port,
         ansible_user: 'root',
-        ansible_ssh_private_key_file: CLIENT_KEY,
+        ansible_ssh_private_key_file: ssh.key,
         ansible_python_interpreter: '/usr/bin/python3',
-        // The bench's known_hosts, never root's own: ssh (Ansible) reads the
+        // The bench's (or the lab's) known_hosts, never root's own: ssh (Ansible) reads the
         // first, xivo-ha (which always checks host keys) the second.
-        ansible_ssh_common_args: `-o UserKnownHostsFile=${KNOWN_HOSTS}`,
-        xivo_ha_known_hosts: KNOWN_HOSTS,
+        ansible_ssh_common_args: `-o UserKnownHostsFile=${ssh.knownHosts}`,
+        xivo_ha_known_hosts: ssh.knownHosts,
       },
       hosts: inventoryHosts,
     },
@@ -76,16 +77,16 @@ export function renderAnsibleCfg({ forks, mitogen }) {
   return lines.join('\n');
 }
 
-/** Writes inventory.yml, ansible.cfg and ansible-mitogen.cfg for this host count; returns their paths. */
-export function writeConfigs(hosts, { mitogen }) {
-  const dir = join(CONFIG_DIR, `n${hosts.length}`);
+/** Writes inventory.yml, ansible.cfg and ansible-mitogen.cfg for a target (/tmp/bench/config/n<N>); returns their paths. */
+export function writeConfigs({ n, hosts, ssh }, { mitogen }) {
+  const dir = join(CONFIG_DIR, `n${n}`);
   mkdirSync(dir, { recursive: true });
   const files = {
     inventory: join(dir, 'inventory.yml'),
     ansibleCfg: join(dir, 'ansible.cfg'),
     mitogenCfg: mitogen ? join(dir, 'ansible-mitogen.cfg') : undefined,
   };
-  writeFileSync(files.inventory, renderInventory(hosts));
+  writeFileSync(files.inventory, renderInventory(hosts, ssh));
   writeFileSync(files.ansibleCfg, renderAnsibleCfg({ forks: hosts.length, mitogen: false }));
   if (mitogen) writeFileSync(files.mitogenCfg, renderAnsibleCfg({ forks: hosts.length, mitogen: true }));
   return files;

@@ -3,17 +3,18 @@
 // one `true`); (2) one tar stream per host pushing that host's final tree.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ownProcess, releaseProcess } from './cleanup.mjs';
-import { CLIENT_KEY, FLOOR_DIR, KNOWN_HOSTS, SSH_PORT } from './paths.mjs';
+import { FLEET_SSH, FLOOR_DIR } from './paths.mjs';
 
-export function sshArgv(address, remoteArgv) {
+/** ssh: {port, key, knownHosts}, the simulated hosts' by default. */
+export function sshArgv(address, remoteArgv, ssh = FLEET_SSH) {
   return [
-    'ssh', '-F', '/dev/null', '-i', CLIENT_KEY, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${KNOWN_HOSTS}`, '-o', 'StrictHostKeyChecking=yes',
+    'ssh', '-F', '/dev/null', '-i', ssh.key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+    '-o', `UserKnownHostsFile=${ssh.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes',
     '-o', 'KexAlgorithms=curve25519-sha256', '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
-    '-p', String(SSH_PORT), `root@${address}`, '--', ...remoteArgv,
+    '-p', String(ssh.port), `root@${address}`, '--', ...remoteArgv,
   ];
 }
 
@@ -40,17 +41,17 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-export function floorHandshake(hosts) {
-  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['true'])))));
+export function floorHandshake(hosts, ssh) {
+  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['true'], ssh)))));
 }
 
-/** renderedDir holds <hostname>.tar from gen.py render; each host extracts into its own scratch dir. */
-export function floorTarPush(hosts, renderedDir) {
-  for (const h of hosts) {
-    rmSync(join(FLOOR_DIR, h.hostname), { recursive: true, force: true });
-    mkdirSync(join(FLOOR_DIR, h.hostname), { recursive: true });
-  }
-  return timed(() =>
-    Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['tar', '-x', '-C', join(FLOOR_DIR, h.hostname)]), join(renderedDir, `${h.hostname}.tar`)))),
-  );
+/**
+ * renderedDir holds <hostname>.tar from gen.py render; each host extracts
+ * into its own scratch dir on the host, emptied over SSH before the clock
+ * starts (the same way for the simulated hosts and the lab's nodes).
+ */
+export async function floorTarPush(hosts, renderedDir, ssh) {
+  const scratch = (h) => join(FLOOR_DIR, h.hostname);
+  await Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['rm', '-rf', scratch(h), '&&', 'mkdir', '-p', scratch(h)], ssh))));
+  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['tar', '-x', '-C', scratch(h)], ssh), join(renderedDir, `${h.hostname}.tar`)))));
 }

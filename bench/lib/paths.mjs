@@ -25,6 +25,8 @@ export const RENDERED_DIR = join(ROOT, 'rendered');
 export const HOSTS_DIR = join(ROOT, 'hosts');
 
 export const SSH_PORT = 2222;
+/** How every client reaches the simulated hosts (the lab's 2-node case has its own: bench/lib/targets.mjs). */
+export const FLEET_SSH = { port: SSH_PORT, key: CLIENT_KEY, knownHosts: KNOWN_HOSTS };
 /** OpenSSH accepts at most 16 ListenAddress lines per sshd process. */
 export const ADDRESSES_PER_SSHD = 16;
 

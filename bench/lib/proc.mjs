@@ -2,6 +2,7 @@
 // that say which command failed and how.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { ownProcess, releaseProcess } from './cleanup.mjs';
 
 export class CommandFailed extends Error {
   constructor(argv, code, stderr) {
@@ -20,16 +21,21 @@ export function runSync(argv, options = {}) {
   return res.stdout ?? '';
 }
 
-/** Like runSync but async, so several can run in parallel. */
+/** Like runSync but async, so several can run in parallel; the child is stopped by the cleanup (Ctrl-C). */
 export function run(argv, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    if (child.pid !== undefined) ownProcess(child.pid, argv[0]);
     let out = '';
     let err = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new CommandFailed(argv, 'spawn', e.message)));
-    child.on('close', (code, signal) => (code === 0 ? resolve(out) : reject(new CommandFailed(argv, code ?? signal, err + out))));
+    child.on('close', (code, signal) => {
+      releaseProcess(child.pid);
+      if (code === 0) resolve(out);
+      else reject(new CommandFailed(argv, code ?? signal, err + out));
+    });
   });
 }
 

@@ -47,7 +47,9 @@ function cell(s, failed) {
 /** results: {date, machine, measurements[], floors[], correctness[], skipped[], options} */
 export function renderReport(results) {
   const { measurements, floors } = results;
-  const counts = [...new Set([...measurements.map((m) => m.n), ...floors.map((f) => f.n)])].sort((a, b) => a - b);
+  // The lab's 2-node case (n = 'lab') first, then the loopback counts.
+  const counts = [...new Set([...measurements.map((m) => m.n), ...floors.map((f) => f.n)])].sort((a, b) => (typeof a === 'string' ? -1 : typeof b === 'string' ? 1 : a - b));
+  const hostCount = (n) => results.targets?.find((t) => t.n === n)?.count ?? n;
   const times = (n, caseId, tool) => summarise(measurements.filter((m) => m.n === n && m.case === caseId && m.tool === tool).map((m) => m.seconds));
   const failed = (n, caseId, tool) => measurements.some((m) => m.n === n && m.case === caseId && m.tool === tool && !m.ok);
   const floor = (n, kind) => summarise(floors.filter((f) => f.n === n && f.kind === kind).map((f) => f.seconds));
@@ -61,6 +63,8 @@ export function renderReport(results) {
     const state = results.status === 'running' ? 'still running when this was written' : results.status;
     out.push(`**Partial report**: the bench was ${state} after ${formatSeconds(results.elapsedSeconds)}; below is what it had measured by then, the rest of its schedule was not run.`, '');
   }
+  for (const t of results.targets ?? []) out.push(`N=${t.n}: ${t.description}.`);
+  if (results.targets?.length) out.push('');
   out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a).', '');
   out.push('| N | case | Ansible | Ansible+Mitogen | xivo-ha | floor | Ansible / xivo-ha | Mitogen / xivo-ha | xivo-ha / floor |');
   out.push('|---|---|---|---|---|---|---|---|---|');
@@ -86,7 +90,7 @@ export function renderReport(results) {
       if (mine.length === 0) continue;
       const pss = Math.max(...mine.map((x) => x.peakPssBytes));
       const rss = Math.max(...mine.map((x) => x.peakRssBytes));
-      out.push(`| ${n} | ${TOOL_LABELS[tool]} | ${formatMegabytes(pss)} | ${(pss / n / 1048576).toFixed(1)} MB | ${formatMegabytes(rss)} |`);
+      out.push(`| ${n} | ${TOOL_LABELS[tool]} | ${formatMegabytes(pss)} | ${(pss / hostCount(n) / 1048576).toFixed(1)} MB | ${formatMegabytes(rss)} |`);
     }
   }
   out.push('', '## Correctness', '');

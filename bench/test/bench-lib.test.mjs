@@ -15,6 +15,8 @@ import { renderSshdConfig } from '../lib/fleet.mjs';
 import { renderInventory } from '../lib/config.mjs';
 import { parseOptions } from '../lib/options.mjs';
 import { renderReport } from '../lib/report.mjs';
+import { LAB_SSH, labHosts, parseLabUp } from '../lib/targets.mjs';
+import { sshArgv } from '../lib/floor.mjs';
 
 const workload = {
   expected: { tasks_per_host: 2 },
@@ -166,4 +168,31 @@ test('marks a report written before the end as partial, with the reason, and kee
   assert.match(stopped, /\| 2 \| \(b\) no-op apply \| — \| — \| 0\.90 s \|/);
   assert.match(stopped, /✓ N=2 trees after A vs after B: identical/);
   assert.doesNotMatch(renderReport({ ...base, status: 'complete' }), /Partial/);
+});
+
+test('writes the lab\'s inventory with the same host variables, each host at its node\'s address, port 22, the lab\'s key and known_hosts', () => {
+  const hosts = labHosts(parseLabUp('master\t198.18.6.11\tmaster\nslave\t198.18.6.12\tslave\n'));
+  assert.deepEqual(hosts.map((h) => [h.hostname, h.node, h.address, h.base]), [
+    ['xivo01', 'master', '198.18.6.11', '/tmp/bench/hosts/xivo01'],
+    ['xivo02', 'slave', '198.18.6.12', '/tmp/bench/hosts/xivo02'],
+  ]);
+  const inv = renderInventory(hosts, LAB_SSH);
+  for (const line of ['ansible_port: 22', 'ansible_ssh_private_key_file: /var/lib/xivo-ha-lab6/id_ed25519', 'ansible_ssh_common_args: -o UserKnownHostsFile=/var/lib/xivo-ha-lab6/known_hosts', 'xivo_ha_known_hosts: /var/lib/xivo-ha-lab6/known_hosts', 'ansible_host: 198.18.6.12', 'node_type: slave', 'peer_name: xivo01']) {
+    assert.ok(inv.includes(line), line);
+  }
+  assert.throws(() => labHosts(parseLabUp('master\t198.18.6.11\tmaster\n')), /did not report node slave/);
+});
+
+test('points the floor\'s ssh at the target\'s port, key and known_hosts, checking host keys', () => {
+  const argv = sshArgv('198.18.6.11', ['true'], LAB_SSH);
+  assert.deepEqual(argv.slice(-5), ['-p', '22', 'root@198.18.6.11', '--', 'true']);
+  for (const word of ['/var/lib/xivo-ha-lab6/id_ed25519', 'UserKnownHostsFile=/var/lib/xivo-ha-lab6/known_hosts', 'StrictHostKeyChecking=yes', 'KexAlgorithms=curve25519-sha256']) assert.ok(argv.includes(word), word);
+  assert.ok(sshArgv('127.0.0.2', ['true']).includes('UserKnownHostsFile=/tmp/bench/ssh/known_hosts'));
+});
+
+test('takes the lab as a host count, first, and refuses other words', () => {
+  assert.deepEqual(parseOptions([]).hosts, ['lab', 2, 10, 50, 200]);
+  assert.deepEqual(parseOptions(['--hosts', '10,lab']).hosts, ['lab', 10]);
+  assert.throws(() => parseOptions(['--hosts', '2,labs']), /'labs' is neither 'lab' nor a host count/);
+  assert.throws(() => parseOptions(['--full', '--budget', '5']), /--full runs the whole schedule/);
 });
