@@ -16,7 +16,7 @@ import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
 import { LAB, USAGE, parseOptions } from './lib/options.mjs';
 import { HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
-import { describeMachine, renderReport, reportFileFor, writeReport } from './lib/report.mjs';
+import { describeMachine, reportFileFor, writeReport } from './lib/report.mjs';
 import { CASE_LABELS, TOOL_LABELS, budgetDrops, describeDrops, planRuns, runsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
 import { TOOLS, runDirFor, runDirPath, toolUnavailable } from './lib/tools.mjs';
