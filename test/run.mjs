@@ -82,7 +82,7 @@ function findTests(dir) {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...findTests(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
+    else if (name.endsWith('.test.ts') || name.endsWith('.test.mjs')) out.push(p);
   }
   return out;
 }
@@ -143,7 +143,8 @@ if (!packagesReady) {
   process.exit(1);
 }
 
-const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : findTests('test/unit');
+// The benchmark's own tests (its schedule, its budget, its reports) run with the unit tests.
+const unitFiles = explicit.length ? explicit.filter((f) => !f.includes('integration')) : [...findTests('test/unit'), ...findTests('bench/test')];
 const integration = unitOnly ? [] : explicit.length ? explicit.filter((f) => f.includes('integration')) : findTests('test/integration');
 const usesLab = (f) => /\b(ensureLab|helpers\/lab)\b/.test(readFileText(f));
 const chained = new Set(LAB_CHAINS.flatMap((c) => c.files));
