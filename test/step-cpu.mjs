@@ -10,7 +10,7 @@
 // Without root or without the v2 hierarchy, nothing is measured and the steps
 // run as before.
 
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
@@ -43,8 +43,7 @@ export function stepCgroup() {
       try {
         rmdirSync(dir);
       } catch {
-        // a process of the step still lives (a daemon it left): keep the cgroup, it is reported as such
-        return seconds;
+        // a process of the step still lives there: removeStepCgroups tries again at the end
       }
       return seconds;
     },
@@ -57,11 +56,24 @@ export function labCpuSeconds(instance) {
   return usable ? usageSeconds(join(UNIFIED, `xivo-ha-lab${tag}`)) : undefined;
 }
 
-/** Removes the steps' parent cgroup when every step's is gone. */
+/**
+ * Removes the steps' cgroups: a step's is kept by finish while a process it
+ * started still lives there (a lab node's launcher moves itself to the lab's
+ * cgroup a moment after its step ends), and is empty by now.
+ */
 export function removeStepCgroups() {
+  if (!existsSync(ROOT)) return;
+  for (const name of readdirSync(ROOT, { withFileTypes: true })) {
+    if (!name.isDirectory()) continue;
+    try {
+      rmdirSync(join(ROOT, name.name));
+    } catch {
+      // still holds a process: left, with the parent, rather than killed
+    }
+  }
   try {
     rmdirSync(ROOT);
   } catch {
-    // not created, or a step's cgroup kept (see finish)
+    // a step's cgroup still holds a process
   }
 }
