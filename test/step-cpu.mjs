@@ -57,23 +57,20 @@ export function labCpuSeconds(instance) {
 }
 
 /**
- * Removes the steps' cgroups: a step's is kept by finish while a process it
- * started still lives there (a lab node's launcher moves itself to the lab's
- * cgroup a moment after its step ends), and is empty by now.
+ * Removes the steps' cgroups, deepest first: a step's is kept by finish
+ * while a process it started still lives there (a lab node's launcher moves
+ * itself to the lab's cgroup a moment after its step ends), and a tool run by
+ * a step may have made empty ones below it. A cgroup that still holds a
+ * process is left, never its process killed.
  */
 export function removeStepCgroups() {
-  if (!existsSync(ROOT)) return;
-  for (const name of readdirSync(ROOT, { withFileTypes: true })) {
-    if (!name.isDirectory()) continue;
+  const remove = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) remove(join(dir, entry.name));
     try {
-      rmdirSync(join(ROOT, name.name));
+      rmdirSync(dir);
     } catch {
-      // still holds a process: left, with the parent, rather than killed
+      // still holds a process
     }
-  }
-  try {
-    rmdirSync(ROOT);
-  } catch {
-    // a step's cgroup still holds a process
-  }
+  };
+  if (existsSync(ROOT)) remove(ROOT);
 }

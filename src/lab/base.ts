@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { isAlive } from './cgroups.js';
+import { isAlive, removeNspawnCgroupLeftovers } from './cgroups.js';
 import { runLocal, runLocalOk } from './exec.js';
 import { ASSETS_DIR_IN_PACKAGE, SCHEMA_SQL_IN_PACKAGE, assetsDir, cacheDir, packageRoot, schemaSqlPath } from './paths.js';
 
@@ -118,7 +118,7 @@ async function buildInto(target: string, argv: (tmp: string) => string[], log: (
   const tmp = join(cacheDir, `building-${basename(target)}-${process.pid}`);
   const t0 = Date.now();
   try {
-    await runLocalOk(argv(tmp), { inheritOutput: true });
+    await runLocalOk(argv(tmp), { inheritOutput: true }).finally(removeNspawnCgroupLeftovers);
     if (existsSync(target)) {
       // Another lab instance built the same key meanwhile: same inputs, same image.
       await rm(tmp, { recursive: true, force: true });

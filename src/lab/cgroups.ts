@@ -120,3 +120,23 @@ export function findContainerInit(node: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * systemd-nspawn run with --keep-unit (the base image build runs commands in
+ * the image that way) creates `payload` and `supervisor` cgroups under the
+ * caller's own cgroup v2 and leaves them, empty, when it exits: they would
+ * litter the cgroup of whoever ran `lab build` or `lab up` (a shell's
+ * session, a CI step) and keep it from being removed. Removes them when empty.
+ */
+export async function removeNspawnCgroupLeftovers(): Promise<void> {
+  let own: string | undefined;
+  try {
+    own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3);
+  } catch {
+    return;
+  }
+  if (!own) return;
+  for (const name of ['payload', 'supervisor']) {
+    await rmdir(join('/sys/fs/cgroup/unified', own, name)).catch(() => undefined);
+  }
+}
