@@ -5,7 +5,6 @@ import type { RunEvent } from '../core/events.js';
 import { createJsonView } from './views/json.js';
 import { createHumanView } from './views/human.js';
 import { colorWanted, palette } from './views/colors.js';
-import { withLiveProgress } from './views/live.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -20,9 +19,12 @@ export function liveWanted(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env.CI && process.env.TERM !== 'dumb';
 }
 
-export function createEmitter(o: OutputOptions): (event: RunEvent) => void {
+/** The view for the options; the live view's terminal library is loaded only for a person at a terminal (a start-up cost every other run skipped). */
+export async function createEmitter(o: OutputOptions): Promise<(event: RunEvent) => void> {
   if (o.json) return createJsonView();
   const colors = palette(colorWanted(process.stdout, o.color === false));
   const human = createHumanView({ write: (t) => process.stdout.write(t), colors, verbose: Boolean(o.verbose) });
-  return o.live && liveWanted(process.stdout) ? withLiveProgress(human, process.stdout, colors) : human;
+  if (!o.live || !liveWanted(process.stdout)) return human;
+  const { withLiveProgress } = await import('./views/live.js');
+  return withLiveProgress(human, process.stdout, colors);
 }

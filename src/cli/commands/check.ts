@@ -35,7 +35,7 @@ export function registerCheckCommand(program: Command): void {
         import('../../ha/checks.js'),
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
       try {
         const results = await runChecks(cc, flags.group, flags.skipCheck);

@@ -42,7 +42,7 @@ function registerSwitch(program: Command, name: 'failover' | 'failback', descrip
       const { SwitchFailed, SwitchRefused } = switchover;
       const run = switchover[name];
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
       try {
         await run(cc, { by: who(), report: (text, level = 'info') => emit({ type: 'message', level, text }) });

@@ -64,7 +64,7 @@ export async function runMaintenance(
     import('../../ha/maintenance/execute.js'),
   ]);
   const inventory = loadInventory(resolve(flags.inventory));
-  const emit = createEmitter(flags);
+  const emit = await createEmitter(flags);
   const report = (text: string, level: 'info' | 'warning' | 'error' = 'info') => emit({ type: 'message', level, text });
   const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
   try {

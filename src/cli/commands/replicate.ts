@@ -30,7 +30,7 @@ export function registerReplicateCommand(program: Command): void {
         import('../../ha/status.js'),
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false }, [requireMaster(inventory)]);
       try {
         const conn = cc.conns.get(cc.master.name);

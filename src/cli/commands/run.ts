@@ -40,7 +40,7 @@ export function registerRunCommands(program: Command): void {
     .argument('[playbooks...]')
     .action(async (playbooks: string[], flags: RunFlags) => {
       const { loadInputs, parseExtraVars } = await import('../load-inputs.js');
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const inputs = loadInputs(flags.inventory, playbooks, parseExtraVars(flags.extraVars));
       const tasks = inputs.playbooks.reduce((n, p) => n + p.plays.reduce((m, play) => m + play.tasks.length + play.handlers.length, 0), 0);
       emit({ type: 'message', level: 'info', text: `valid: ${inputs.inventory.hosts.size} host(s), ${inputs.playbooks.length} playbook(s), ${tasks} task(s)` });
@@ -71,7 +71,7 @@ async function execute(command: 'plan' | 'apply', playbooks: string[], flags: Ru
   ]);
   const extraVars = parseExtraVars(flags.extraVars);
   const { inventory, playbooks: loaded } = loadInputs(flags.inventory, playbooks, extraVars);
-  const emit = createEmitter({ ...flags, live: true });
+  const emit = await createEmitter({ ...flags, live: true });
   const connectOptions = { acceptNew: Boolean(flags.acceptNew), become: false };
   if (command === 'apply') {
     // Prerequisites first (src/ha/before-apply.ts): a failed one refuses the whole apply before any write.

@@ -23,7 +23,7 @@ export function registerStatusCommand(program: Command): void {
         import('../../ha/status.js'),
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
       try {
         const nodes = await Promise.all(

@@ -48,7 +48,7 @@ export function registerUnlockCommand(program: Command): void {
         import('../../transport/ssh.js'),
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const names = flags.limit ? selectHosts(inventory, flags.limit) : [...inventory.hosts.keys()];
       const outcomes = await Promise.all(
         names.map((name) => unlockHost(inventory.hosts.get(name)!, connectSsh, { force: Boolean(flags.force), acceptNew: Boolean(flags.acceptNew) }, emit)),

@@ -26,7 +26,7 @@ export function registerVerifyCommand(program: Command): void {
         import('../../ha/verify.js'),
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
-      const emit = createEmitter(flags);
+      const emit = await createEmitter(flags);
       const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
       try {
         const master = cc.conns.get(cc.master.name);
