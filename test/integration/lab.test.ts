@@ -14,7 +14,7 @@ import { labStatus, setLinkLoss } from '../../src/lab/lab.js';
 import { runLocal } from '../../src/lab/exec.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { stateFile } from '../../src/lab/paths.js';
-import { xivoHa } from '../helpers/xivo-ha-cli.js';
+import { builtCli } from '../helpers/cli-path.js';
 
 const NODES = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 
@@ -38,7 +38,8 @@ async function tcpOpen(from: string, address: string, port: number): Promise<boo
 }
 
 test('`lab build` with the base image cached builds nothing and prints the image the running nodes are made of', async () => {
-  const r = await xivoHa(['lab', 'build']);
+  // Not xivoHa(): its --no-color belongs to the run commands, and lab build takes no option.
+  const r = await runLocal([process.execPath, builtCli(), 'lab', 'build']);
   assert.equal(r.code, 0, r.stderr);
   const path = r.stdout.trim();
   assert.match(path, /^\/var\/cache\/xivo-ha-lab\/base-[0-9a-f]+$/);
