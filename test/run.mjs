@@ -27,7 +27,7 @@
 //   npm test -- FILE…        only these test files
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,12 +87,29 @@ function findTests(dir) {
   return out;
 }
 
+/**
+ * The tests that stand in for a node on this machine (the local agent, the
+ * node programs' python tests) run `python3` from PATH. A node runs Debian's
+ * /usr/bin/python3; a machine whose PATH puts a version manager's shim first
+ * (pyenv: a shell script, 0.4 CPU-seconds per start here) would make every
+ * such start cost twenty times a node's. So the steps find python3 in a
+ * directory of ours holding only a link to the system interpreter.
+ */
+function systemPythonFirst() {
+  if (!existsSync('/usr/bin/python3')) return {};
+  const dir = mkdtempSync(join(tmpdir(), 'xivo-ha-test-python-'));
+  symlinkSync('/usr/bin/python3', join(dir, 'python3'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+}
+const stepEnv = { FORCE_COLOR: '0', ...systemPythonFirst() };
+
 /** Runs a command with its output buffered, printed as one block when it ends. */
 function step(label, cmd, argv, { countTests = false, env = {} } = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const cgroup = stepCgroup();
-    const child = spawn(...cgroup.wrap(cmd, argv), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+    const child = spawn(...cgroup.wrap(cmd, argv), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...stepEnv, ...env } });
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
