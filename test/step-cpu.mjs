@@ -66,10 +66,14 @@ export function labCpuSeconds(instance) {
 export function removeStepCgroups() {
   const remove = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) remove(join(dir, entry.name));
-    try {
-      rmdirSync(dir);
-    } catch {
-      // still holds a process
+    // A process of the last step may still be exiting (an sshd a test stopped): give it a few seconds.
+    for (let tries = 0; tries < 30; tries++) {
+      try {
+        rmdirSync(dir);
+        return;
+      } catch {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      }
     }
   };
   if (existsSync(ROOT)) remove(ROOT);
