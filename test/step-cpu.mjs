@@ -66,8 +66,8 @@ export function labCpuSeconds(instance) {
 export function removeStepCgroups() {
   const remove = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) remove(join(dir, entry.name));
-    // A process of the last step may still be exiting (an sshd a test stopped): give it a few seconds.
-    for (let tries = 0; tries < 30; tries++) {
+    // A process of a late step may still be exiting (an sshd or ssh a test stopped): give it ten seconds.
+    for (let tries = 0; tries < 100; tries++) {
       try {
         rmdirSync(dir);
         return;
