@@ -64,14 +64,17 @@ export function labCpuSeconds(instance) {
  * process is left, never its process killed.
  */
 export function removeStepCgroups() {
+  // A process of a late step may still be exiting: ten seconds in all, not per cgroup. A process
+  // that lives on longer is left alone (a `sleep 30` a timed-out remote exec leaves: docs/agent.md).
+  const deadline = Date.now() + 10_000;
   const remove = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) remove(join(dir, entry.name));
-    // A process of a late step may still be exiting (an sshd or ssh a test stopped): give it ten seconds.
-    for (let tries = 0; tries < 100; tries++) {
+    for (;;) {
       try {
         rmdirSync(dir);
         return;
       } catch {
+        if (Date.now() > deadline) return;
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       }
     }
