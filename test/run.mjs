@@ -145,7 +145,6 @@ function machineCpuSeconds() {
 const suiteStart = Date.now();
 const machineCpuAtStart = machineCpuSeconds();
 
-
 const results = [];
 const record = (r) => results.push(...[r].flat());
 const lab = ['dist/cli/bin.js', 'lab'];
@@ -259,7 +258,7 @@ log('\ntime per step (wall, and CPU where measured: the suite is CPU-bound, test
 for (const r of results) log(`  ${r.seconds.toFixed(1).padStart(7)} s ${cpuColumn(r).padEnd(14)} ${r.code === 0 ? '' : 'FAILED '}${r.label}`);
 const machine = machineCpuSeconds() - machineCpuAtStart;
 const measured = results.reduce((n, r) => n + (r.cpu ?? 0), 0);
-log(`  whole machine: ${machine.toFixed(0)} s CPU over ${((Date.now() - suiteStart) / 1000).toFixed(0)} s; measured above: ${measured.toFixed(0)} s (the rest: the base image build, labs that files bring up themselves, everything else on the machine)`);
+log(`  whole machine: ${machine.toFixed(0)} s CPU over ${((Date.now() - suiteStart) / 1000).toFixed(0)} s; measured above: ${measured.toFixed(0)} s (the rest: the labs that files bring up themselves, the runner, the kernel, anything else on the machine)`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0) + results.filter((r) => r.code !== 0 && !('passed' in r && r.passed + r.failed > 0)).length;
 log(`\ntests: ${passed} passed, ${failed} failed`);

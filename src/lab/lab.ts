@@ -38,8 +38,8 @@ export interface LabUpResult {
  * number of lab instances can then come up at the same time without each
  * waiting on, or repeating, the build.
  */
-export async function labBuild(log: LabLog = quiet): Promise<string> {
-  if (process.getuid?.() !== 0) throw new UserError('the lab needs root', 'run `xivo-ha lab build` as root');
+export async function labBuild(log: LabLog = quiet, command = 'build'): Promise<string> {
+  if (process.getuid?.() !== 0) throw new UserError('the lab needs root', `run \`xivo-ha lab ${command}\` as root`);
   await ensureHostPackages(log);
   return ensureBase(log);
 }
@@ -47,9 +47,7 @@ export async function labBuild(log: LabLog = quiet): Promise<string> {
 /** Brings up the node set from nothing (a stale lab is removed first). */
 export async function labUp(selection: NodeSelection, log: LabLog = quiet): Promise<LabUpResult> {
   const t0 = Date.now();
-  if (process.getuid?.() !== 0) throw new UserError('the lab needs root', 'run `xivo-ha lab up` as root');
-  await ensureHostPackages(log);
-  const base = await ensureBase(log);
+  const base = await labBuild(log, 'up');
   const tClean = Date.now();
   await labDown(quiet);
   await pruneOldBases();

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, resetNodes, revive, standbyWithMasterAnswering } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, resetNodes, revive, slaveMonitorState, standbyWithMasterAnswering, type MonitorState } from '../helpers/lab.js';
 import { events, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { extractRunnableSnippets, type Snippet } from '../helpers/doc-snippets.js';
 import { builtCli } from '../helpers/cli-path.js';
@@ -35,8 +35,10 @@ async function until(what: string, check: () => Promise<boolean>, boundMs = BOUN
   }
 }
 
-async function monitorState(): Promise<{ state: string; paused?: boolean; counters: { takeovers: number } }> {
-  return JSON.parse(await readNodeFile('slave', `${STATE_DIR}/monitor-state.json`)) as { state: string; paused?: boolean; counters: { takeovers: number } };
+async function monitorState(): Promise<MonitorState> {
+  const state = await slaveMonitorState();
+  if (!state) throw new Error("the slave's monitor state file is missing or unreadable");
+  return state;
 }
 
 async function exists(node: string, path: string): Promise<boolean> {
