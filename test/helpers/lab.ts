@@ -62,6 +62,23 @@ export async function execOk(node: string, argv: string[], options: { stdin?: st
   return r.stdout;
 }
 
+/**
+ * Runs one replication now, the way the hourly timer does (systemctl start
+ * of the oneshot service), and waits for it. The bound is generous: on the
+ * suite's two saturated cores a run that takes 5 s alone took over a minute
+ * (a CI failure at 60 s). A failure throws with the replication's own
+ * account of it (the unit's journal and the recorded reason), where a bare
+ * exit code said nothing.
+ */
+export async function replicateNow(node = 'master', timeoutMs = 240_000): Promise<void> {
+  const r = await labExec(node, ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs });
+  if (r.code === 0) return;
+  const journal = await labExec(node, ['journalctl', '-u', 'xivo-ha-replicate.service', '-n', '25', '--no-pager', '-o', 'cat']);
+  const status = await labExec(node, ['cat', '/var/lib/xivo-ha/replication-status.json']);
+  const outcome = r.code === null ? `no end within ${timeoutMs / 1000} s` : `exit ${r.code}: ${tail(r.stderr)}`;
+  throw new Error(`${node}: the replication failed (${outcome})\njournal:\n${tail(journal.stdout, 25)}\nrecorded status: ${status.stdout.trim()}`);
+}
+
 /** Runs argv on the node over SSH from the runner (argv is quoted for the remote shell). */
 export function sshOn(node: string, argv: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<LocalResult> {
   return labSsh(node, argv, options);

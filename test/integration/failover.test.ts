@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, revive, setLinkLoss, slaveMonitorState, standbyWithMasterAnswering, writeInventory, type MonitorState } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, replicateNow, revive, setLinkLoss, slaveMonitorState, standbyWithMasterAnswering, writeInventory, type MonitorState } from '../helpers/lab.js';
 import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
 
@@ -68,7 +68,7 @@ before(async () => {
   inventory = await provisionedPair();
   dir = mkdtempSync(join(tmpdir(), 'xivo-ha-failover-'));
   // The slave gets the master's users (for the DND of scenario 5).
-  await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
+  await replicateNow();
   await waitStandby();
 });
 
@@ -207,7 +207,7 @@ test('2 and 5. the master\'s telephony crashes, link up: takeover; no failback b
   const uuid = (await execOk('master', [...PSQL, 'SELECT uuid FROM userfeatures ORDER BY id LIMIT 1'])).trim();
   assert.ok(uuid, 'the lab database has a user');
   await execOk('master', [...PSQL, `UPDATE userfeatures SET enablednd = 0 WHERE uuid = '${uuid}'`]);
-  await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
+  await replicateNow();
 
   const sampler = sampleSip();
   const crashed = Date.now();

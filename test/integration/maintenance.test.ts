@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, resetNodes, revive, slaveMonitorState, standbyWithMasterAnswering, type MonitorState } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, replicateNow, resetNodes, revive, slaveMonitorState, standbyWithMasterAnswering, type MonitorState } from '../helpers/lab.js';
 import { events, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { extractRunnableSnippets, type Snippet } from '../helpers/doc-snippets.js';
 import { builtCli } from '../helpers/cli-path.js';
@@ -90,7 +90,7 @@ before(async () => {
   await ensureLab(['master', 'slave']);
   inventory = await provisionedPair();
   for (const node of ['master', 'slave']) await installStandin(node);
-  await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 120_000 });
+  await replicateNow();
   await waitStandbyWithMasterAnswering();
 });
 

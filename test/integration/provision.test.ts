@@ -7,7 +7,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureLab, execOk, execOn, nodeAddress, provisionedPair, readNodeFile } from '../helpers/lab.js';
+import { ensureLab, execOk, execOn, nodeAddress, provisionedPair, readNodeFile, replicateNow } from '../helpers/lab.js';
 import { xivoHa } from '../helpers/xivo-ha-cli.js';
 
 const MASTER = nodeAddress('master');
@@ -39,7 +39,7 @@ test('the master replicates every hour at :00, the slave runs its monitor, ha.co
   assert.deepEqual(JSON.parse(await readNodeFile('master', '/etc/xivo/ha.conf')), { node_type: 'master', remote_address: SLAVE });
   assert.deepEqual(JSON.parse(await readNodeFile('slave', '/etc/xivo/ha.conf')), { node_type: 'slave', remote_address: MASTER });
   // The replication the timer starts works end to end (database, then files).
-  await execOk('master', ['systemctl', 'start', 'xivo-ha-replicate.service'], { timeoutMs: 60_000 });
+  await replicateNow();
   const status = JSON.parse(await readNodeFile('master', '/var/lib/xivo-ha/replication-status.json')) as { last: { result: string } };
   assert.equal(status.last.result, 'ok');
 });
