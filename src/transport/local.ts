@@ -3,11 +3,11 @@
 // and by the agent's unit tests.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { constants } from 'node:os';
 import { ConnectError, UserError } from '../core/errors.js';
 import type { CommandFact, Probe, Step, StepResult } from '../core/types.js';
 import { AgentClient, DEFAULT_LOCK_PATH } from './agent-client.js';
-import { agentArgv } from './agent-source.js';
+import { agentArgv, supervisedArgv } from './agent-source.js';
+import { exitCode } from './exec-argv.js';
 import type { ExecOptions, FactValue, HostConnection } from './types.js';
 
 export interface LocalOptions {
@@ -66,25 +66,34 @@ export class LocalConnection implements HostConnection {
   }
 
   exec(argv: string[], options: ExecOptions = {}): Promise<CommandFact> {
-    const [cmd, ...args] = argv;
-    if (cmd === undefined) return Promise.reject(new UserError(`${this.host}: empty command`));
+    if (argv.length === 0) return Promise.reject(new UserError(`${this.host}: empty command`));
+    // The same supervisor as over SSH: the command's process group dies with
+    // a timeout, or with this process (its stdout pipe closes).
+    const [cmd, ...args] = supervisedArgv(argv, options.timeoutMs, this.#options.python);
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { stdio: 'pipe', env: { ...process.env, ...options.env }, timeout: options.timeoutMs, killSignal: 'SIGKILL' });
+      const child = spawn(cmd!, args, { stdio: 'pipe', env: { ...process.env, ...options.env } });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let timedOut = false;
+      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+      }, options.timeoutMs);
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
       child.stdin.on('error', () => undefined);
       child.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') resolve({ rc: 127, stdout: '', stderr: `${cmd}: command not found` });
-        else reject(new UserError(`${this.host}: cannot run ${argv.join(' ')}: ${e.message}`));
+        clearTimeout(timer);
+        reject(new UserError(`${this.host}: cannot run ${argv.join(' ')}: ${e.message}`));
       });
       child.on('close', (code, signal) => {
-        if (signal === 'SIGKILL' && options.timeoutMs !== undefined && code === null) {
-          reject(new UserError(`${this.host}: timed out after ${options.timeoutMs / 1000} s: ${argv.join(' ')}`));
+        clearTimeout(timer);
+        if (timedOut) {
+          reject(new UserError(`${this.host}: timed out after ${options.timeoutMs! / 1000} s: ${argv.join(' ')}`,
+            'the command did not finish in time; it and its process group were killed'));
           return;
         }
-        resolve({ rc: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        resolve({ rc: exitCode(code, signal), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
       });
       child.stdin.end(options.stdin ?? '');
     });

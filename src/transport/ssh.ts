@@ -13,7 +13,7 @@ import { ConnectError, UserError } from '../core/errors.js';
 import type { InventoryHost } from '../core/model.js';
 import type { CommandFact, Probe, Step, StepResult } from '../core/types.js';
 import { AgentClient } from './agent-client.js';
-import { agentArgv } from './agent-source.js';
+import { agentArgv, supervisedArgv } from './agent-source.js';
 import { describeConnectFailure } from './connect-errors.js';
 import { hostKeyVerifier } from './host-key-policy.js';
 import { knownHostsName, knownKeyTypes, loadKnownHosts } from './known-hosts.js';
@@ -168,7 +168,9 @@ export class SshConnection implements HostConnection {
   }
 
   async exec(argv: string[], options: ExecOptions = {}): Promise<CommandFact> {
-    const words = execArgvWithEnv(argv, options.env);
+    // The node ends the command when this channel closes or, should the close
+    // never reach it (a cut link), a little after the timeout.
+    const words = supervisedArgv(execArgvWithEnv(argv, options.env), options.timeoutMs);
     const command = quoteArgv(this.#become() ? ['sudo', '-n', '--', ...words] : words);
     const channel = await openExec(this.client, command).catch((e: Error) => {
       throw new ConnectError(this.host, 'closed', `cannot open an exec channel: ${e.message}`, undefined, { cause: e });
@@ -181,10 +183,9 @@ export class SshConnection implements HostConnection {
       let timer: NodeJS.Timeout | undefined;
       if (options.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          channel.signal('KILL');
           channel.close();
           reject(new UserError(`${this.host}: timed out after ${options.timeoutMs! / 1000} s: ${argv.join(' ')}`,
-            'the command did not finish in time; it was sent SIGKILL'));
+            'the command did not finish in time; closing its channel killed it and its process group on the node'));
         }, options.timeoutMs);
       }
       channel.on('data', (d: Buffer) => out.push(d));

@@ -144,6 +144,32 @@ describe('ssh transport on a real sshd', () => {
     assert.equal((await conn.exec(['true'])).rc, 0);
   });
 
+  test('an exec that times out is killed on the node with its whole process group', async () => {
+    const conn = await connect();
+    // sshd ignores the SSH "signal" request and leaves a command running when
+    // its channel closes: without the supervisor both sleeps would live on.
+    await assert.rejects(conn.exec(['sh', '-c', 'sleep 36.25 & sleep 36.5'], { timeoutMs: 300 }), /timed out after 0.3 s/);
+    await waitFor(async () => !running('sleep 36.25') && !running('sleep 36.5'), 5000);
+  });
+
+  test('closing the connection ends an exec still running on the node', async () => {
+    const conn = await connect();
+    const marker = join(work, 'exec-survived-close');
+    const pending = conn.exec(['sh', '-c', `sleep 37.5; touch ${marker}`]);
+    pending.catch(() => undefined);
+    await waitFor(async () => running('sleep 37.5'), 5000);
+    await conn.close();
+    await waitFor(async () => !running('sleep 37.5'), 5000);
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('an exec keeps its stdin, output, exit status and environment through the supervisor', async () => {
+    const conn = await connect();
+    const r = await conn.exec(['sh', '-c', 'read line; echo "$line $GREETING"; echo oops >&2; exit 5'], { stdin: 'hello\n', env: { GREETING: 'world' } });
+    assert.deepEqual(r, { rc: 5, stdout: 'hello world\n', stderr: 'oops\n' });
+    assert.equal((await conn.exec(['xivo-ha-no-such-command'])).rc, 127);
+  });
+
   test('fails pending requests with a closed error when the connection dies', async () => {
     const conn = await connect();
     // Kill the sshd session process that runs the agent (the agent's parent).
@@ -223,6 +249,11 @@ describe('ssh transport on a real sshd', () => {
     assert.equal(existsSync(marker), false);
   });
 });
+
+/** True while a process whose command line contains text is alive (the sshd runs on this machine). */
+function running(text: string): boolean {
+  return spawnSync('pgrep', ['-f', text]).status === 0;
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const t0 = Date.now();
