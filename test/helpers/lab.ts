@@ -188,7 +188,7 @@ export interface MonitorState {
   paused?: boolean;
   manual?: unknown;
   grace_until?: number | null;
-  counters: { takeovers: number; failbacks: number };
+  counters: { takeovers: number; failbacks: number; telephony_restarts?: number };
   history: { at: string; from: string | null; to: string; reason: string }[];
 }
 

@@ -171,7 +171,7 @@ test('6. xivo-ha failover then xivo-ha failback: SIP answers on exactly one node
   assert.ok(samples.some((s) => s.slave && !s.master) && samples.some((s) => s.master && !s.slave));
 });
 
-test('7. a takeover is never blocked by an apply in progress: the slave takes over while an apply holds the run lock on it', async () => {
+test('7. a takeover is never blocked by an apply in progress: the slave takes over while an apply holds the run lock on it; in charge, it starts its telephony again when it is stopped behind its back', async () => {
   await waitStandby(120_000, true);
   const playbook = join(dir, 'long-task.yml');
   writeFileSync(playbook, [
@@ -194,6 +194,16 @@ test('7. a takeover is never blocked by an apply in progress: the slave takes ov
     console.log(`takeover during an apply: the slave answers SIP ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
     assert.equal(applyDone, false, 'the apply had already ended: the test proved nothing');
     assert.equal((await slaveState()).state, 'active');
+    // What an apply that gathered the slave as standby just before the
+    // takeover does ("telephony stopped on the standby slave"), or an operator.
+    await execOk('slave', ['systemctl', 'stop', 'asterisk.service']);
+    const stopped = Date.now();
+    assert.equal(await nodeAnswersSip('slave'), false, 'telephony still answers after the stop');
+    await waitFor('the slave in charge answering SIP again', FAST_BOUND_MS, () => nodeAnswersSip('slave'));
+    console.log(`telephony stopped on the slave in charge: answering again ${((Date.now() - stopped) / 1000).toFixed(1)} s later`);
+    const state = await slaveState();
+    assert.equal(state.state, 'active');
+    assert.equal(state.counters.telephony_restarts, 1);
   } finally {
     await revive('master');
   }

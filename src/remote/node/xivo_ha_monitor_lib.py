@@ -77,7 +77,14 @@ SSH_DEFAULTS: dict[str, Any] = {
     "options": ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"],
     "command": ["ssh"],
 }
-ACTION_PHASES = ("takeover", "after_takeover", "before_failback", "failback", "after_failback")
+# telephony_restart: what starts telephony again on a slave in charge that
+# finds it stopped (an apply planned while it was standby, an operator, a
+# crash systemd gave up on); the playbook writes the takeover's telephony
+# commands there.
+ACTION_PHASES = ("takeover", "after_takeover", "before_failback", "failback", "after_failback", "telephony_restart")
+# A slave in charge retries a telephony restart no sooner than this many
+# active probe intervals after the last attempt.
+TELEPHONY_RESTART_GAP_INTERVALS = 3
 NUMBER_KEYS = (
     "interval", "probes_per_round", "probe_spacing", "rounds_to_takeover", "probe_timeout",
     "active_probe_interval", "stable_period", "failback_grace", "lock_timeout", "sip_port",
@@ -573,7 +580,8 @@ class Monitor:
             "reason": "monitor started",
             "active_since": None,
             "paused": self.paused(),
-            "counters": {"failed_rounds": 0, "healthy_since": None, "takeovers": 0, "failbacks": 0},
+            "counters": {"failed_rounds": 0, "healthy_since": None, "takeovers": 0, "failbacks": 0,
+                         "telephony_restarts": 0},
             "last_probe": None,
             "witness": None,
             "grace_until": None,
@@ -591,7 +599,7 @@ class Monitor:
             self.state["manual"] = saved["manual"]
         counters = saved.get("counters")
         if isinstance(counters, dict):
-            for key in ("takeovers", "failbacks"):
+            for key in ("takeovers", "failbacks", "telephony_restarts"):
                 if isinstance(counters.get(key), int):
                     self.state["counters"][key] = counters[key]
         if was_in_charge and running:
@@ -755,8 +763,31 @@ class Monitor:
                     return
         else:
             counters["healthy_since"] = None
+        self.keep_telephony_running()
         self.save(durable=False)
         self.wait(started + float(self.m["active_probe_interval"]) - self.clock.monotonic())
+
+    def keep_telephony_running(self) -> None:
+        """A slave in charge carries the calls: when its telephony is found
+        stopped, start it again (rate-limited), unless paused (an operator at
+        work: then only say so)."""
+        if self.telephony_running():
+            self.state.pop("telephony_restart_at", None)
+            return
+        if self.paused():
+            self.note("pending", "would start telephony again: it is not running on this slave in charge (paused)")
+            return
+        now = self.clock.now()
+        last = self.state.get("telephony_restart_at")
+        gap = TELEPHONY_RESTART_GAP_INTERVALS * float(self.m["active_probe_interval"])
+        if isinstance(last, (int, float)) and now - last < gap:
+            return
+        self.state["telephony_restart_at"] = now
+        counters = self.state["counters"]
+        counters["telephony_restarts"] += 1
+        log(f"{iso(now)} telephony is not running on this slave in charge: starting it again")
+        self.run_phase("telephony_restart")
+        self.save()
 
     # ---- transitions with actions
 

@@ -64,14 +64,22 @@ class ScriptedMaster:
 
 
 class RecordingRunner:
-    def __init__(self, clock: FakeClock, rc: Callable[[list[str]], int] = lambda argv: 0):
+    """Records the commands; a successful ["start"] or ["stop"] turns the
+    node's fake telephony on or off (what telephony_running reads)."""
+
+    def __init__(self, clock: FakeClock, rc: Callable[[list[str]], int] = lambda argv: 0,
+                 telephony: bool = False):
         self.clock = clock
         self.rc = rc
+        self.telephony = telephony
         self.calls: list[tuple[float, list[str]]] = []
 
     def __call__(self, argv: list[str], timeout: float) -> lib.CommandResult:
         self.calls.append((self.clock.t, argv))
-        return lib.CommandResult(self.rc(argv), "")
+        rc = self.rc(argv)
+        if rc == 0 and argv in (["start"], ["stop"]):
+            self.telephony = argv == ["start"]
+        return lib.CommandResult(rc, "")
 
     def names(self) -> list[str]:
         return [argv[0] for _, argv in self.calls]
@@ -83,6 +91,7 @@ ACTIONS = {
     "before_failback": [["copyback"]],
     "failback": [["stop"], ["disable"]],
     "after_failback": [["resume-master"]],
+    "telephony_restart": [["start"], ["relog"]],
 }
 
 

@@ -21,9 +21,9 @@ class MonitorCase(unittest.TestCase):
         self.clock = FakeClock()
         self.config = make_config(self.tmp, monitor, actions)
         self.master = ScriptedMaster(self.clock, master_sip, icmp=icmp, ready=ready, witness=witness)
-        self.runner = RecordingRunner(self.clock, rc)
+        self.runner = RecordingRunner(self.clock, rc, telephony=telephony_running)
         self.monitor = lib.Monitor(self.config, self.master, self.clock, run=self.runner,
-                                   telephony_running=lambda: telephony_running)
+                                   telephony_running=lambda: self.runner.telephony)
         self.monitor.start()
         return self.monitor
 
@@ -195,11 +195,60 @@ class Takeover(MonitorCase):
 
     def test_failing_takeover_command_is_retried_reported_and_does_not_undo_the_takeover(self):
         self.build(down_between(30), rc=lambda argv: 1 if argv == ["start"] else 0)
-        run_until(self.monitor, self.clock, 600)
+        run_until(self.monitor, self.clock, 90)
         self.assertEqual(self.runner.names(), ["snapshot", "enable", "start", "start", "start", "relog"])
         saved = self.saved()
         self.assertEqual(saved["state"], lib.ACTIVE)
         self.assertEqual([(a["argv"], a["rc"], a["attempts"]) for a in saved["failed_actions"]], [(["start"], 1, 3)])
+
+
+class SlaveInCharge(MonitorCase):
+    def test_telephony_found_stopped_on_the_slave_in_charge_is_started_again(self):
+        # Takeover at 80; then an apply planned while the slave was standby stops it.
+        self.build(down_between(30))
+        run_until(self.monitor, self.clock, 200)
+        self.assertTrue(self.runner.telephony)
+        self.runner.telephony = False
+        stopped_at = self.clock.t
+        run_until(self.monitor, self.clock, 400)
+        restarts = [t for t, argv in self.runner.calls if t >= stopped_at and argv == ["start"]]
+        self.assertEqual(len(restarts), 1)
+        # Within one active probe interval (10 s in the default profile).
+        self.assertLessEqual(restarts[0] - stopped_at, 10)
+        self.assertEqual([argv for t, argv in self.runner.calls if t >= stopped_at], [["start"], ["relog"]])
+        saved = self.saved()
+        self.assertEqual(saved["state"], lib.ACTIVE)
+        self.assertEqual(saved["counters"]["telephony_restarts"], 1)
+
+    def test_a_restart_that_keeps_failing_is_retried_no_more_than_every_three_active_intervals(self):
+        self.build(down_between(30))
+        run_until(self.monitor, self.clock, 200)
+        self.runner.rc = lambda argv: 1 if argv == ["start"] else 0
+        self.runner.telephony = False
+        stopped_at = self.clock.t
+        run_until(self.monitor, self.clock, stopped_at + 300)
+        attempts = [t for t, argv in self.runner.calls if t >= stopped_at and argv == ["relog"]]
+        gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+        self.assertGreaterEqual(len(attempts), 5)
+        self.assertTrue(all(g >= 30 for g in gaps), gaps)
+        self.assertEqual(self.saved()["state"], lib.ACTIVE)
+
+    def test_a_paused_slave_in_charge_only_says_its_telephony_is_stopped(self):
+        self.build(down_between(30))
+        run_until(self.monitor, self.clock, 200)
+        with open(self.config.paths["paused_file"], "w", encoding="utf-8") as f:
+            f.write("{}")
+        self.runner.telephony = False
+        stopped_at = self.clock.t
+        run_until(self.monitor, self.clock, 400)
+        self.assertEqual([argv for t, argv in self.runner.calls if t >= stopped_at], [])
+        self.assertIn("would start telephony again", self.saved()["pending"])
+
+    def test_the_takeover_itself_is_not_followed_by_a_restart(self):
+        self.build(down_between(30))
+        run_until(self.monitor, self.clock, 600)
+        self.assertEqual(self.runner.names(), ["snapshot", "enable", "start", "relog"])
+        self.assertEqual(self.saved()["counters"]["telephony_restarts"], 0)
 
 
 class Failback(MonitorCase):
@@ -240,7 +289,8 @@ class Failback(MonitorCase):
         self.assertEqual(self.runner.names().count("stop"), 1)
         self.assertEqual(self.runner.names().count("enable"), 1)
         self.assertEqual(self.saved()["state"], lib.STANDBY)
-        self.assertEqual(self.saved()["counters"], {"failed_rounds": 0, "healthy_since": None, "takeovers": 1, "failbacks": 1})
+        self.assertEqual(self.saved()["counters"], {"failed_rounds": 0, "healthy_since": None, "takeovers": 1, "failbacks": 1,
+                                                   "telephony_restarts": 0})
 
     def test_no_new_takeover_while_the_master_restarts_its_telephony_after_failback(self):
         # Master reachable from 1000, but its SIP only answers 60 s after the slave stood down.
