@@ -102,15 +102,19 @@ export function planPause(facts: PauseFacts, pause: PauseInfo): MaintenancePlan 
 }
 
 /**
- * The steps that end a pause: the schemas must match, the master replicates
- * once, then the timer and the slave's monitor resume (so the slave carries
- * fresh data before automatic takeovers are allowed again).
+ * The steps that end a pause: the schemas must match, the timer starts and
+ * the master replicates once, then the slave's monitor resumes (so the slave
+ * carries fresh data before automatic takeovers are allowed again).
+ * The timer starts first: it is Persistent, so a pause that spanned a
+ * scheduled run makes it start the replication at once, and the replicate
+ * step's `systemctl start` then joins that run instead of replicating a
+ * second time right after it.
  */
 function resumeSteps(replicate: boolean, unpauseMaster: boolean, startTimer: boolean, unpauseSlave: boolean): MaintenanceStep[] {
   const steps = [step('check-schemas', 'check that master and slave have the same database schema (xivo-ha-replicate --compare-schemas)', { kind: 'check-schemas' })];
   if (unpauseMaster) steps.push(step('unpause-master', 'resume the master (remove paused.json under the HA lock)', { kind: 'unpause', node: 'master' }));
-  if (replicate) steps.push(step('replicate', 'replicate the master to the slave once (systemctl start xivo-ha-replicate.service)', { kind: 'replicate' }));
   if (startTimer) steps.push(step('start-timer', `start ${REPLICATE_TIMER} on the master`, { kind: 'timer', verb: 'start' }));
+  if (replicate) steps.push(step('replicate', 'replicate the master to the slave once (systemctl start xivo-ha-replicate.service; it joins a run the timer has just started)', { kind: 'replicate' }));
   if (unpauseSlave) steps.push(step('unpause-slave', 'resume the slave (remove paused.json under the HA lock: its monitor acts again)', { kind: 'unpause', node: 'slave' }));
   return steps;
 }

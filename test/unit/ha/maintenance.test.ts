@@ -50,9 +50,9 @@ test('pause completes a half-done pause (one node paused, the timer still runnin
   assert.deepEqual(ids(planPause(half, PAUSE)), ['pause-slave', 'stop-timer']);
 });
 
-test('resume checks the schemas first, replicates before the timer and the slave\'s monitor resume', () => {
+test('resume checks the schemas first, starts the timer, then replicates once before the slave\'s monitor resumes', () => {
   const paused: PauseFacts = { master: { paused: { ...PAUSE }, timer: TIMER_OFF }, slave: { paused: { ...PAUSE } } };
-  assert.deepEqual(ids(planResume(paused)), ['check-schemas', 'unpause-master', 'replicate', 'start-timer', 'unpause-slave']);
+  assert.deepEqual(ids(planResume(paused)), ['check-schemas', 'unpause-master', 'start-timer', 'replicate', 'unpause-slave']);
   const none = planResume({ master: { timer: TIMER_ON }, slave: {} });
   assert.deepEqual(none.steps, []);
   assert.equal(none.note, 'not paused: nothing to resume');
@@ -65,7 +65,7 @@ test('resume does not start a timer the provisioning left disabled', () => {
 
 test('upgrade --switchover fails over before the master\'s upgrade and back after it, and pauses allowing its own switches', () => {
   const plan = planUpgrade(UPGRADE, undefined, RECORD_PATH);
-  assert.deepEqual(ids(plan), ['pause-master', 'pause-slave', 'stop-timer', 'upgrade-slave', 'failover', 'upgrade-master', 'failback', 'check-versions', 'check-schemas', 'unpause-master', 'replicate', 'start-timer', 'unpause-slave']);
+  assert.deepEqual(ids(plan), ['pause-master', 'pause-slave', 'stop-timer', 'upgrade-slave', 'failover', 'upgrade-master', 'failback', 'check-versions', 'check-schemas', 'unpause-master', 'start-timer', 'replicate', 'unpause-slave']);
   const pause = plan.steps[0]!.action;
   assert.equal(pause.kind === 'pause' && pause.pause.manual_switches, true);
   const plain = planUpgrade({ ...UPGRADE, switchover: false }, undefined, RECORD_PATH);
@@ -113,7 +113,7 @@ test('an upgrade killed half-way and started again runs the interrupted step aga
   const reports: StepReport[] = [];
   const outcome = await executePlan(again, second.perform, { onStep: (r) => void reports.push(r), save });
   assert.ok(outcome.ok);
-  assert.deepEqual(second.performed, ['upgrade-master', 'failback', 'check-versions', 'check-schemas', 'unpause-master', 'replicate', 'start-timer', 'unpause-slave']);
+  assert.deepEqual(second.performed, ['upgrade-master', 'failback', 'check-versions', 'check-schemas', 'unpause-master', 'start-timer', 'replicate', 'unpause-slave']);
   assert.deepEqual(reports.filter((r) => r.status === 'skipped').map((r) => r.id), ['pause-master', 'pause-slave', 'stop-timer', 'upgrade-slave', 'failover']);
   assert.ok(parseUpgradeRecord(saved)!.steps.every((s) => s.status === 'done'));
 });
