@@ -20,8 +20,8 @@ test('prints the resume plan as the operations guide shows it, and the note when
       'resume: 4 steps would run (1 done earlier)',
       '  ✓  1. check-schemas   check that master and slave have the same database schema (xivo-ha-replicate --compare-schemas) (done 2026-11-28T06:10:00.000Z)',
       '  …  2. unpause-master  resume the master (remove paused.json under the HA lock) (interrupted: runs again)',
-      '  ·  3. replicate       replicate the master to the slave once (systemctl start xivo-ha-replicate.service)',
-      '  ·  4. start-timer     start xivo-ha-replicate.timer on the master',
+      '  ·  3. start-timer     start xivo-ha-replicate.timer on the master',
+      '  ·  4. replicate       replicate the master to the slave once (systemctl start xivo-ha-replicate.service; it joins a run the timer has just started)',
       '  ·  5. unpause-slave   resume the slave (remove paused.json under the HA lock: its monitor acts again)',
     ].join('\n'),
   );
