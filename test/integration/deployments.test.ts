@@ -7,11 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cutLink, ensureLab, execOn, mdsRegistrations, nodeAddress, readNodeFile, resetNodes, revive, sipAnswers, writeInventory } from '../helpers/lab.js';
-import { taskResults, xivoHa, type CliResult } from '../helpers/xivo-ha-cli.js';
+import { applyTwice, taskResults, xivoHa, type CliResult } from '../helpers/xivo-ha-cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NODES = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
@@ -195,4 +195,34 @@ test('4. the TURN secret is in no output, diff, JSON event or node log, and its 
   for (const [node, path, mode] of [['edge', '/etc/turnserver.conf', '640 root turnserver'], ['edge', '/etc/xivo-ha/edge-switch.json', '600 root root'], ['slave', '/etc/xivo-ha/edge.json', '600 root root'], ['cc-slave', '/etc/xivo-ha/edge.json', '600 root root']] as const) {
     assert.equal((await execOn(node, ['stat', '-c', '%a %U %G', path])).stdout.trim(), mode, `${node}:${path}`);
   }
+});
+
+test('5. disabling HA on the cc + Edge inventory takes back the slave\'s CC and Edge actions: the slave\'s old keys are refused, programs and settings are gone', async () => {
+  // The slave's action keys, kept aside to try them once HA is off.
+  await execOn('slave', ['sh', '-c', 'cp /root/.ssh/xivo_ha_cc /root/old-cc-key && cp /root/.ssh/xivo_ha_edge /root/old-edge-key']);
+  const useOldKey = (key: string, node: string, command: string) => execOn('slave', ['ssh', '-i', key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', `root@${nodeAddress(node)}`, command], { timeoutMs: 30_000 });
+  // Before, the key works (else the test below proves nothing); the Edge is
+  // on the master's side already, so this switch changes nothing.
+  assert.equal((await useOldKey('/root/old-edge-key', 'edge', 'switch master')).code, 0);
+  const off = join(dir, 'cc-edge-off.yml');
+  const text = readFileSync(inventories['cc-edge'], 'utf8');
+  assert.match(text, /enabled: true/);
+  writeFileSync(off, text.replace('enabled: true', 'enabled: false'));
+  await applyTwice(off);
+  for (const [key, node, command] of [['/root/old-cc-key', 'cc-slave', 'restart-xuc'], ['/root/old-cc-key', 'cc-master', 'restart-xuc'], ['/root/old-edge-key', 'edge', 'switch master']] as const) {
+    const r = await useOldKey(key, node, command);
+    assert.notEqual(r.code, 0, `${node} still runs "${command}" for the former slave`);
+    assert.match(r.stderr, /Permission denied/);
+  }
+  for (const node of ['cc-master', 'cc-slave', 'edge']) {
+    assert.doesNotMatch(await readNodeFile(node, '/root/.ssh/authorized_keys'), /xivo-ha-(cc-action|edge-switch)/);
+    for (const path of ['/etc/xivo-ha', '/usr/local/sbin/xivo-ha-cc-action', '/usr/local/sbin/xivo-ha-edge-switch']) {
+      assert.equal((await execOn(node, ['test', '-e', path])).code, 1, `${node}:${path} is still there`);
+    }
+  }
+  for (const node of ['master', 'slave']) {
+    assert.doesNotMatch((await execOn(node, ['ls', '/root/.ssh'])).stdout, /xivo_ha_(cc|edge)/);
+    assert.equal((await execOn(node, ['test', '-e', '/usr/local/sbin/xivo-ha-mds-register'])).code, 1);
+  }
+  await execOn('slave', ['rm', '-f', '/root/old-cc-key', '/root/old-edge-key']);
 });
