@@ -55,7 +55,9 @@ const NODE_LIMIT_MARGIN_S = 10;
  * after timeoutMs.
  */
 export function supervisedArgv(argv: string[], timeoutMs: number | undefined, python = 'python3'): string[] {
-  supervisorCode ??= readFileSync(remoteSourcePath('exec-supervisor.py'), 'utf8');
+  // Without its comment lines: the source is on the node's command line, in every `ps`.
+  supervisorCode ??= readFileSync(remoteSourcePath('exec-supervisor.py'), 'utf8')
+    .split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
   const limitS = timeoutMs === undefined ? 0 : Math.ceil(timeoutMs / 1000) + NODE_LIMIT_MARGIN_S;
   return [python, '-c', supervisorCode, String(limitS), ...argv];
 }

@@ -783,6 +783,8 @@ class Monitor:
         if isinstance(last, (int, float)) and now - last < gap:
             return
         self.state["telephony_restart_at"] = now
+        if str(self.state.get("pending", "")).startswith("would start telephony again"):
+            self.state.pop("pending")
         counters = self.state["counters"]
         counters["telephony_restarts"] += 1
         log(f"{iso(now)} telephony is not running on this slave in charge: starting it again")

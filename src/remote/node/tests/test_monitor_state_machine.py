@@ -243,6 +243,11 @@ class SlaveInCharge(MonitorCase):
         run_until(self.monitor, self.clock, 400)
         self.assertEqual([argv for t, argv in self.runner.calls if t >= stopped_at], [])
         self.assertIn("would start telephony again", self.saved()["pending"])
+        # Resumed: started at the next probe, and the note goes.
+        os.unlink(self.config.paths["paused_file"])
+        run_until(self.monitor, self.clock, 420)
+        self.assertTrue(self.runner.telephony)
+        self.assertNotIn("pending", self.saved())
 
     def test_the_takeover_itself_is_not_followed_by_a_restart(self):
         self.build(down_between(30))
