@@ -14,6 +14,7 @@ import { ConnectError } from '../../src/core/errors.js';
 import { connectSsh } from '../../src/transport/ssh.js';
 import type { ConnectOptions, HostConnection } from '../../src/transport/types.js';
 import { makeKey, startSshd, type Sshd } from '../helpers/sshd.js';
+import { processRunning as running } from '../helpers/processes.js';
 
 const strict: ConnectOptions = { acceptNew: false, become: false };
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -245,15 +246,10 @@ describe('ssh transport on a real sshd', () => {
     await conn.lock('second run', lockPath);
     assert.ok(Date.now() - t0 < 20_000, `the lock was free only after ${Date.now() - t0} ms: the agent waited for its command instead of ending it`);
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(spawnSync('pgrep', ['-f', `touch ${marker}`]).status, 1, 'the long command was killed with its process group');
+    assert.equal(running(`touch ${marker}`), false, 'the long command was killed with its process group');
     assert.equal(existsSync(marker), false);
   });
 });
-
-/** True while a process whose command line contains text is alive (the sshd runs on this machine). */
-function running(text: string): boolean {
-  return spawnSync('pgrep', ['-f', text]).status === 0;
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const t0 = Date.now();

@@ -85,6 +85,7 @@ ACTION_PHASES = ("takeover", "after_takeover", "before_failback", "failback", "a
 # A slave in charge retries a telephony restart no sooner than this many
 # active probe intervals after the last attempt.
 TELEPHONY_RESTART_GAP_INTERVALS = 3
+TELEPHONY_STOPPED_NOTE = "would start telephony again: it is not running on this slave in charge (paused)"
 NUMBER_KEYS = (
     "interval", "probes_per_round", "probe_spacing", "rounds_to_takeover", "probe_timeout",
     "active_probe_interval", "stable_period", "failback_grace", "lock_timeout", "sip_port",
@@ -775,7 +776,7 @@ class Monitor:
             self.state.pop("telephony_restart_at", None)
             return
         if self.paused():
-            self.note("pending", "would start telephony again: it is not running on this slave in charge (paused)")
+            self.note("pending", TELEPHONY_STOPPED_NOTE)
             return
         now = self.clock.now()
         last = self.state.get("telephony_restart_at")
@@ -783,7 +784,7 @@ class Monitor:
         if isinstance(last, (int, float)) and now - last < gap:
             return
         self.state["telephony_restart_at"] = now
-        if str(self.state.get("pending", "")).startswith("would start telephony again"):
+        if self.state.get("pending") == TELEPHONY_STOPPED_NOTE:
             self.state.pop("pending")
         counters = self.state["counters"]
         counters["telephony_restarts"] += 1

@@ -4,29 +4,18 @@
 // test/integration/transport.test.ts.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { supervisedArgv } from '../../../src/transport/agent-source.js';
 import { connectLocal } from '../../../src/transport/local.js';
+import { processRunning as running } from '../../helpers/processes.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'xivo-ha-supervisor-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** True while a process whose command line contains text is alive. */
-function running(text: string): boolean {
-  return spawnSync('pgrep', ['-f', text]).status === 0;
-}
-
-async function until(check: () => boolean, boundMs: number, what: string): Promise<void> {
-  const end = Date.now() + boundMs;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`${what} not within ${boundMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function supervise(argv: string[], timeoutMs?: number) {
   const [cmd, ...args] = supervisedArgv(argv, timeoutMs, '/usr/bin/python3');
@@ -61,12 +50,12 @@ test('a missing command exits 127 with "command not found"', async () => {
 test('when its channel closes, the command and every process of its group are killed', async () => {
   const marker = join(work, 'survived-close');
   const { child, ended } = supervise(['sh', '-c', `sleep 33.25 & sleep 33.5; touch ${marker}`]);
-  await until(() => running('sleep 33.5'), 5000, 'the command started');
+  await waitFor('the command started', 5000, async () => running('sleep 33.5'), 50);
   // What sshd does when the runner's channel closes: our end of its stdout goes away.
   child.stdout.destroy();
   child.stderr.destroy();
   await ended;
-  await until(() => !running('sleep 33.5') && !running('sleep 33.25'), 5000, 'the whole group killed');
+  await waitFor('the whole group killed', 5000, async () => !running('sleep 33.5') && !running('sleep 33.25'), 50);
   assert.equal(existsSync(marker), false);
 });
 
@@ -85,7 +74,7 @@ test('a local exec that times out is reported as a timeout and leaves no process
   const conn = await connectLocal({ python: '/usr/bin/python3' });
   try {
     await assert.rejects(conn.exec(['sh', '-c', 'sleep 35.5 & sleep 35.75'], { timeoutMs: 300 }), /timed out after 0.3 s/);
-    await until(() => !running('sleep 35.5') && !running('sleep 35.75'), 5000, 'the whole group killed');
+    await waitFor('the whole group killed', 5000, async () => !running('sleep 35.5') && !running('sleep 35.75'), 50);
     assert.equal((await conn.exec(['sh', '-c', 'exit 3'])).rc, 3);
   } finally {
     await conn.close();
