@@ -13,9 +13,14 @@ import { InternalError } from '../core/errors.js';
 const BOOTSTRAP =
   'import sys;n=int(sys.stdin.buffer.readline());exec(compile(sys.stdin.buffer.read(n),"xivo-ha-agent","exec"))';
 
-/** The command that starts the agent (run it with the preamble on stdin). */
+/**
+ * The command that starts the agent (run it with the preamble on stdin).
+ * -I: the node's PYTHONPATH and user site cannot put their modules into a
+ * root agent; -S: no site module, since the agent needs the standard library
+ * only (and every run waits for this start on every host).
+ */
 export function agentArgv(python = 'python3'): string[] {
-  return [python, '-c', BOOTSTRAP];
+  return [python, '-I', '-S', '-c', BOOTSTRAP];
 }
 
 /** A file of src/remote/, found from src/transport/ (tsx) or dist/transport/ (built). */

@@ -421,6 +421,14 @@ describe('the run lock', () => {
     await second.lock('bob');
   });
 
+  test('records when it was taken, in UTC to the second', async () => {
+    const c = await agent();
+    await c.lock('xivo-ha apply by alice@laptop pid 42');
+    const held = JSON.parse(readFileSync(join(dir, 'state', 'lock'), 'utf8')) as { since: string };
+    assert.match(held.since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    assert.ok(Math.abs(Date.parse(held.since) - Date.now()) < 60_000, `${held.since} is not now`);
+  });
+
   test('is released when the agent ends normally', async () => {
     const first = await agent();
     await first.lock('one');
@@ -430,6 +438,14 @@ describe('the run lock', () => {
 });
 
 describe('protocol', () => {
+  test("runs isolated: the node's PYTHONPATH cannot replace a standard module", async () => {
+    const shadow = join(dir, 'shadow');
+    mkdirSync(shadow, { recursive: true });
+    writeFileSync(join(shadow, 'json.py'), `open(${JSON.stringify(join(dir, 'shadowed'))}, 'w').close()\nraise SystemExit('shadow json loaded')\n`);
+    await agent({ env: { ...process.env, PYTHONPATH: shadow } });
+    assert.equal(existsSync(join(dir, 'shadowed')), false);
+  });
+
   test('exits cleanly on stdin EOF', async () => {
     const c = await agent();
     await c.close();
