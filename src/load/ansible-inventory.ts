@@ -88,7 +88,10 @@ export function buildAnsibleInventory(src: YamlSource, raw: Record<string, RawGr
   const inventoryHosts = new Map<string, InventoryHost>();
   for (const name of hostOrder) {
     const def = hosts.get(name)!;
-    const memberOf = [...memberships.get(name)!].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || a.localeCompare(b));
+    // Ansible's order: depth, then the name as Python compares str ('B' <
+    // 'a'), never the locale's. JavaScript's < compares UTF-16 units: the
+    // same order for every group name Ansible accepts (letters, digits, _).
+    const memberOf = [...memberships.get(name)!].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || compareNames(a, b));
     const vars: Vars = {};
     for (const g of memberOf) Object.assign(vars, groups.get(g)?.vars);
     Object.assign(vars, def.vars, extraVars);
@@ -164,4 +167,8 @@ function connectionOf(name: string, vars: Vars, path: PathSegment[], baseDir: st
   vars['ansible_port'] = host.port;
   vars['ansible_user'] = host.user;
   return host;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -167,6 +167,25 @@ test('merges Ansible inventory vars as Ansible does: child group over parent, ho
   assert.deepEqual(inv.hosts.get('db1')!.groups, ['all', 'db']);
 });
 
+test('merges sibling groups in the order of their names as Python compares them, as Ansible does: B before a', () => {
+  const work = new Workdir();
+  try {
+    // Ansible sorts a host's groups by (depth, priority, name): 'B' < 'a' in
+    // code points, so a's value wins; a locale-aware order would let B win.
+    const path = work.write('inv.yml', [
+      'all:',
+      '  children:',
+      '    a: {hosts: {h1: {ansible_host: 198.18.0.9}}, vars: {color: from-a}}',
+      '    B: {hosts: {h1: {}}, vars: {color: from-B}}',
+    ].join('\n'));
+    const h1 = loadInventory(path).hosts.get('h1')!;
+    assert.equal(h1.vars['color'], 'from-a');
+    assert.deepEqual(h1.groups, ['all', 'B', 'a']);
+  } finally {
+    work.remove();
+  }
+});
+
 test('places extra vars above every inventory variable', () => {
   const inv = loadInventory(join(examples, 'ansible-example.yml'), { extraVars: { motd: 'from -e' } });
   assert.equal(inv.hosts.get('db2')!.vars['motd'], 'from -e');
