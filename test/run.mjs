@@ -147,7 +147,7 @@ const machineCpuAtStart = machineCpuSeconds();
 
 const results = [];
 const record = (r) => results.push(...[r].flat());
-const lab = ['dist/cli/bin.js', 'lab'];
+const lab = ['dist/bundle/xivo-ha.js', 'lab'];
 
 // The build (CPU) and apt-get (network, dpkg) overlap: on a fresh machine both are on the critical path.
 const [packagesReady] = await Promise.all([

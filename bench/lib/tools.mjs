@@ -1,7 +1,7 @@
 // The tools under test and how each runs a case. Every tool gets the same
 // inventory and the same, unchanged playbook.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_DIR, ROOT } from './paths.mjs';
 import { readCmdline } from './measure.mjs';
@@ -39,13 +39,11 @@ function ansibleTool(id, cfgKey) {
   };
 }
 
-/** The CLI entry: bin/xivo-ha.js when the repository has one, else the build output. */
+/** The CLI entry operators run: package.json's bin (the bundled dist/bundle/xivo-ha.js). */
 export function xivoHaEntry() {
-  for (const rel of ['bin/xivo-ha.js', 'dist/cli/bin.js']) {
-    const p = join(REPO_DIR, rel);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  const { bin } = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'));
+  const p = join(REPO_DIR, typeof bin === 'string' ? bin : bin['xivo-ha']);
+  return existsSync(p) ? p : undefined;
 }
 
 export function buildXivoHa() {
@@ -56,7 +54,7 @@ export function buildXivoHa() {
     if (!xivoHaEntry()) return `npm run build failed and there is no CLI entry: ${err.message}`;
   }
   const entry = xivoHaEntry();
-  if (!entry) return 'no bin/xivo-ha.js nor dist/cli/bin.js after npm run build';
+  if (!entry) return "no CLI entry (package.json's bin) after npm run build";
   try {
     runSync([process.execPath, entry, '--version']);
   } catch (err) {

@@ -1,12 +1,12 @@
 // `xivo-ha lab …`: the lab as a product feature (docs/lab.md). Thin wiring:
-// every action is in src/lab/.
+// every action is in src/lab/, imported by the action (like the other
+// commands: the other commands' start does not load the lab).
 
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { writeLabInventory } from '../lab/inventory.js';
-import { killNode, labBuild, labDown, labExec, labSshArgv, labStatus, labUp, resetNode, reviveNode, setLinkLoss } from '../lab/lab.js';
-import { requireLabNode, requireLabState } from '../lab/state.js';
-import { parseDeployment } from '../lab/topology.js';
+
+const labApi = () => import('../lab/lab.js');
+const parseDeployment = async (kind: string) => (await import('../lab/topology.js')).parseDeployment(kind);
 
 const log = (line: string): void => {
   process.stderr.write(`lab: ${line}\n`);
@@ -41,7 +41,7 @@ export function registerLabCommand(program: Command): void {
     .option('--all-nodes', 'all six nodes (what the test suite uses)')
     .action(
       timed('up', async (opts: { deployment: string; edge?: boolean; allNodes?: boolean }) => {
-        const { nodes } = await labUp({ deployment: parseDeployment(opts.deployment), edge: opts.edge, allNodes: opts.allNodes }, log);
+        const { nodes } = await (await labApi()).labUp({ deployment: await parseDeployment(opts.deployment), edge: opts.edge, allNodes: opts.allNodes }, log);
         for (const n of nodes) process.stdout.write(`${n.name}\t${n.address}\t${n.role}\n`);
       }),
     );
@@ -51,20 +51,20 @@ export function registerLabCommand(program: Command): void {
     .description('build the base image if it is not cached yet (what `up` does first); prints its path')
     .action(
       timed('build', async () => {
-        process.stdout.write(`${await labBuild(log)}\n`);
+        process.stdout.write(`${await (await labApi()).labBuild(log)}\n`);
       }),
     );
 
   lab
     .command('down')
     .description('remove every node, netns, interface, mount, cgroup and process of the lab')
-    .action(timed('down', () => labDown(log)));
+    .action(timed('down', async () => (await labApi()).labDown(log)));
 
   lab
     .command('status')
     .description('nodes of the running lab: running or powered off, link up or cut')
     .action(async () => {
-      const nodes = await labStatus();
+      const nodes = await (await labApi()).labStatus();
       if (!nodes) {
         process.stdout.write('the lab is not up\n');
         return;
@@ -80,26 +80,26 @@ export function registerLabCommand(program: Command): void {
     .description("cut the node's link (it keeps running); --hard also powers it off")
     .argument('<node>')
     .option('--hard', 'power the node off (SIGKILL to all its processes)')
-    .action(timed('kill', (node: string, opts: { hard?: boolean }) => killNode(node, { hard: opts.hard })));
+    .action(timed('kill', async (node: string, opts: { hard?: boolean }) => (await labApi()).killNode(node, { hard: opts.hard })));
 
   lab
     .command('revive')
     .description("restore the node's link, booting it first (disk kept) if it was powered off")
     .argument('<node>')
-    .action(timed('revive', (node: string) => reviveNode(node)));
+    .action(timed('revive', async (node: string) => (await labApi()).reviveNode(node)));
 
   lab
     .command('loss')
     .description("make the node's link drop PERCENT % of its frames, both ways (0: clean again)")
     .argument('<node>')
     .argument('<percent>')
-    .action(timed('loss', (node: string, percent: string) => setLinkLoss(node, Number(percent))));
+    .action(timed('loss', async (node: string, percent: string) => (await labApi()).setLinkLoss(node, Number(percent))));
 
   lab
     .command('reset')
     .description('give the node a fresh disk from the base image (same host keys) and boot it')
     .argument('<node>')
-    .action(timed('reset', (node: string) => resetNode(node)));
+    .action(timed('reset', async (node: string) => (await labApi()).resetNode(node)));
 
   lab
     .command('ssh')
@@ -109,6 +109,7 @@ export function registerLabCommand(program: Command): void {
     .allowUnknownOption()
     .helpOption(false)
     .action(async (node: string, cmd: string[]) => {
+      const [{ requireLabNode, requireLabState }, { labSshArgv }] = await Promise.all([import('../lab/state.js'), labApi()]);
       requireLabNode(requireLabState(), node);
       process.exitCode = await passThrough(labSshArgv(node, cmd, { tty: cmd.length === 0 && process.stdin.isTTY }));
     });
@@ -121,7 +122,7 @@ export function registerLabCommand(program: Command): void {
     .allowUnknownOption()
     .helpOption(false)
     .action(async (node: string, cmd: string[]) => {
-      const r = await labExec(node, cmd);
+      const r = await (await labApi()).labExec(node, cmd);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       process.exitCode = r.code ?? 1;
@@ -134,7 +135,8 @@ export function registerLabCommand(program: Command): void {
     .option('--edge', 'include the Edge node')
     .option('--out <dir>', 'directory to write to (default: .lab/ of the package)')
     .action(async (opts: { deployment: string; edge?: boolean; out?: string }) => {
-      const files = await writeLabInventory({ deployment: parseDeployment(opts.deployment), edge: opts.edge, outDir: opts.out });
+      const { writeLabInventory } = await import('../lab/inventory.js');
+      const files = await writeLabInventory({ deployment: await parseDeployment(opts.deployment), edge: opts.edge, outDir: opts.out });
       process.stdout.write(`${files.inventory}\n`);
     });
 }

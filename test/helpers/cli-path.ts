@@ -1,7 +1,8 @@
-// Where integration tests find the xivo-ha CLI: the compiled dist/cli/bin.js,
-// as an operator runs it. Running the sources through tsx instead costs about
-// half a second of CPU per call (the whole engine is transpiled in each new
-// process), and the suite makes hundreds of calls on 2 cores. `npm test`
+// Where integration tests find the xivo-ha CLI: dist/bundle/xivo-ha.js,
+// package.json's bin, as an operator runs it. Running the sources through tsx
+// instead costs about half a second of CPU per call (the whole engine is
+// transpiled in each new process), and the suite makes hundreds of calls on
+// 2 cores. `npm test`
 // builds dist when src is newer; a test file run on its own checks it here,
 // so a stale build fails loudly instead of testing old code.
 
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { newestMtime } from '../newest-mtime.mjs';
 
 export const packageRoot = join(import.meta.dirname, '..', '..');
-export const cliPath = join(packageRoot, 'dist', 'cli', 'bin.js');
+export const cliPath = join(packageRoot, 'dist', 'bundle', 'xivo-ha.js');
 
 let checked = false;
 
