@@ -194,8 +194,13 @@ test('7. a takeover is never blocked by an apply in progress: the slave takes ov
     console.log(`takeover during an apply: the slave answers SIP ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
     assert.equal(applyDone, false, 'the apply had already ended: the test proved nothing');
     assert.equal((await slaveState()).state, 'active');
-    // What an apply that gathered the slave as standby just before the
-    // takeover does ("telephony stopped on the standby slave"), or an operator.
+    // An apply that gathered this slave as standby just before the takeover
+    // runs its "telephony held back" step now: the node program decides
+    // again under the HA lock and keeps the calls.
+    const late = await execOk('slave', ['/usr/local/sbin/xivo-ha-standby-telephony', 'stop']);
+    assert.match(late, /^kept: this slave is in charge \(monitor state active\)/);
+    assert.equal(await nodeAnswersSip('slave'), true, 'the late hold-back step stopped the slave in charge');
+    // An operator (or a crash systemd gave up on) stops it behind the monitor's back.
     await execOk('slave', ['systemctl', 'stop', 'asterisk.service']);
     const stopped = Date.now();
     assert.equal(await nodeAnswersSip('slave'), false, 'telephony still answers after the stop');

@@ -44,6 +44,16 @@ test('the master replicates every hour at :00, the slave runs its monitor, ha.co
   assert.equal(status.last.result, 'ok');
 });
 
+test("the standby slave's telephony is held back by its node program (disabled at boot, stopped); the master's runs", async () => {
+  assert.equal((await execOn('slave', ['systemctl', 'is-active', 'asterisk.service'])).stdout.trim(), 'inactive');
+  assert.equal((await execOn('slave', ['test', '-e', '/var/lib/xivo/disabled'])).code, 0, 'xivo-service disable left no marker');
+  assert.equal((await execOn('master', ['systemctl', 'is-active', 'asterisk.service'])).stdout.trim(), 'active');
+  // Run again by hand: it takes the HA lock, finds a standby slave already held back.
+  const again = await execOn('slave', ['/usr/local/sbin/xivo-ha-standby-telephony', 'stop']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.deepEqual(again.stdout.trim().split('\n'), ['already disabled at boot (/var/lib/xivo/disabled exists)', 'already stopped: asterisk.service']);
+});
+
 test('the replication key runs the replication commands on the slave but never a shell, with or without a PTY', async () => {
   const status = await execOn('master', [...SSH, `root@${SLAVE}`, 'status']);
   assert.equal(status.code, 0, status.stderr);

@@ -3,5 +3,6 @@ import type { Module } from '../../core/types.js';
 import { xivoHaSecret } from './xivo-ha-secret.js';
 import { xivoPgRole } from './postgresql-role.js';
 import { xivoStaticSip } from './xivo-staticsip.js';
+import { xivoStandbyTelephony } from './standby-telephony.js';
 
-export const haModules: Module<never>[] = [xivoHaSecret, xivoPgRole, xivoStaticSip] as unknown as Module<never>[];
+export const haModules: Module<never>[] = [xivoHaSecret, xivoPgRole, xivoStaticSip, xivoStandbyTelephony] as unknown as Module<never>[];
