@@ -52,7 +52,7 @@ test('a changed monitor profile: the plan shows exactly the changed cluster.json
   assert.equal((await xivoHa(['plan', '-i', inventory, '--detailed-exitcode'])).code, 0);
 });
 
-test('disabling HA removes every xivo-ha timer, key, role, pg_hba line and the monitor, and sets node_type disabled', async () => {
+test('disabling HA removes every xivo-ha timer, key, program, role, pg_hba line and the monitor, and sets node_type disabled', async () => {
   writeFileSync(inventory, readFileSync(inventory, 'utf8').replace('enabled: true', 'enabled: false'));
   await applyTwice(inventory);
   for (const node of ['master', 'slave']) {
@@ -65,6 +65,8 @@ test('disabling HA removes every xivo-ha timer, key, role, pg_hba line and the m
     assert.doesNotMatch(keys, /xivo_ha_(replication|failback)|xivo-ha-(replication|failback)|xivo-ha-receive/);
     assert.deepEqual(JSON.parse(await readNodeFile(node, '/etc/xivo/ha.conf')), { node_type: 'disabled', remote_address: '' });
     assert.equal((await execOn(node, ['test', '-e', '/etc/xivo-ha'])).code, 1);
+    // Every program xivo.yml placed, including any added later.
+    assert.deepEqual((await execOk(node, ['ls', '/usr/local/sbin'])).split('\n').filter((f) => f.startsWith('xivo-ha')), [], `${node} keeps xivo-ha programs`);
     assert.equal((await execOn(node, ['test', '-e', '/etc/systemd/system/asterisk.service.d/xivo-ha-guard.conf'])).code, 1);
   }
   assert.doesNotMatch(await readNodeFile('slave', '/etc/postgresql/15/main/pg_hba.conf'), /xivo_ha_replication|xivo-ha/);
