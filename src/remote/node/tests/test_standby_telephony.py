@@ -59,7 +59,8 @@ class StandbyTelephony(unittest.TestCase):
             json.dump({"state": state}, f)
 
     def stop(self, node: Node, clock: FakeClock | None = None) -> int:
-        return standby.stop(self.config, UNIT, self.marker, lock_wait=30, run=node, clock=clock or FakeClock(), say=self.said.append)
+        return standby.stop(self.config, UNIT, self.marker, lock_wait=30, run=node, clock=clock or FakeClock(),
+                            say=self.said.append, fail=lambda line: self.said.append(f"stderr: {line}"))
 
     def test_a_standby_slave_is_disabled_at_boot_then_stopped(self):
         self.monitor_says("standby")
@@ -122,6 +123,7 @@ class StandbyTelephony(unittest.TestCase):
         self.assertEqual(self.stop(node, clock), 3)
         self.assertEqual(node.calls, [])
         self.assertGreaterEqual(clock.t, 30)
+        self.assertIn("stderr: kept: the HA lock", self.said[0])
         self.assertIn("stayed busy", self.said[0])
 
     def test_a_failing_command_stops_there_and_says_why(self):
@@ -129,7 +131,7 @@ class StandbyTelephony(unittest.TestCase):
         node = Node(running=True, fail="xivo-service")
         self.assertEqual(self.stop(node), 1)
         self.assertEqual(node.changing_calls(), [["xivo-service", "disable"]])
-        self.assertIn("failed: xivo-service disable exited 1: xivo-service went wrong", self.said[0])
+        self.assertEqual(self.said, ["stderr: failed: xivo-service disable exited 1: xivo-service went wrong"])
 
     def test_main_reports_a_bad_configuration_with_exit_2(self):
         self.assertEqual(standby.main(["--config", os.path.join(self.tmp, "missing.json"), "stop"]), 2)
