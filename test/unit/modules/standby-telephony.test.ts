@@ -1,7 +1,7 @@
 // xivo_standby_telephony (src/ha/modules/standby-telephony.ts): what the plan
 // shows for a standby slave, a slave in charge and one already held back. The
 // node program that does it under the HA lock has its own tests
-// (src/remote/node/tests/test_standby_telephony.py).
+// (src/remote/node/tests/test_monitor_standby_telephony.py).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

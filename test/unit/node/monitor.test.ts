@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 
 const nodeDir = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'src', 'remote', 'node');
 
-test('the monitor, copy-back and guard python tests pass', () => {
+test('the monitor, copy-back, guard and standby-telephony python tests pass', () => {
   const run = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'tests', '-t', 'tests', '-p', 'test_monitor*.py'], {
     cwd: nodeDir,
     encoding: 'utf8',
