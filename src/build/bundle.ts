@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { GENERATED_VALIDATORS_FILE } from '../load/validators/keys.js';
 
-export const BUNDLE_EXTERNAL = ['ssh2', 'pg', 'zx', 'ajv'];
+const BUNDLE_EXTERNAL = ['ssh2', 'pg', 'zx', 'ajv'];
 
 /**
  * Bundled CommonJS packages call require() for Node's own modules; an ES

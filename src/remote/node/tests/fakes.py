@@ -3,6 +3,8 @@ a scripted master, a recording command runner, and a throw-away config."""
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import json
 import os
 import sys
@@ -16,6 +18,15 @@ sys.path.insert(0, NODE_DIR)
 import xivo_ha_monitor_lib as lib  # noqa: E402
 
 EPOCH = 1_800_000_000.0
+
+
+def load_script(name: str):
+    """A node program (no .py suffix) as a module, to test its functions."""
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), os.path.join(NODE_DIR, name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
 class FakeClock:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import time
 import unittest
 from unittest import mock
 
-from fakes import HERE, NODE_DIR, lib, temp_dir
-
-
-def load_script(name: str):
-    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), os.path.join(NODE_DIR, name))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from fakes import HERE, lib, load_script, temp_dir
 
 
 copyback = load_script("xivo-ha-copyback")

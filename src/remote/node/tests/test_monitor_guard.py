@@ -8,8 +8,7 @@ import time
 import unittest
 from unittest import mock
 
-from fakes import HERE, lib, temp_dir
-from test_monitor_copyback import load_script
+from fakes import HERE, lib, load_script, temp_dir
 
 guard = load_script("xivo-ha-guard")
 

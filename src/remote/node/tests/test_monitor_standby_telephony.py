@@ -4,21 +4,11 @@ slave", decided again on the node under the HA lock."""
 from __future__ import annotations
 
 import fcntl
-import importlib.machinery
-import importlib.util
 import json
 import os
 import unittest
 
-from fakes import NODE_DIR, FakeClock, lib, make_config, temp_dir
-
-
-def load_script(name: str):
-    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), os.path.join(NODE_DIR, name))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from fakes import FakeClock, lib, load_script, make_config, temp_dir
 
 
 standby = load_script("xivo-ha-standby-telephony")
