@@ -171,7 +171,7 @@ test('6. xivo-ha failover then xivo-ha failback: SIP answers on exactly one node
   assert.ok(samples.some((s) => s.slave && !s.master) && samples.some((s) => s.master && !s.slave));
 });
 
-test('7. a takeover is never blocked by an apply in progress: the slave takes over while an apply holds the run lock on it; in charge, it starts its telephony again when it is stopped behind its back', async () => {
+test('7. a takeover is never blocked by an apply in progress: the slave takes over while an apply holds the run lock on it; in charge, a late "telephony held back" step keeps its telephony, and stopped behind its back it starts it again', async () => {
   await waitStandby(120_000, true);
   const playbook = join(dir, 'long-task.yml');
   writeFileSync(playbook, [
