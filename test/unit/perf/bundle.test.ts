@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtCli, packageRoot } from '../../helpers/cli-path.js';
@@ -66,4 +66,11 @@ test("the bundle validates with the precompiled validators, never Ajv's compiler
     // The generated functions use Ajv's small runtime helpers; its compiler never loads.
     for (const run of [bad, good]) assert.deepEqual(run.loaded.filter((u) => /(^|\/)ajv(\/|$)/.test(u) && !u.startsWith('ajv/dist/runtime/')), []);
   });
+});
+
+test('ssh2 is left to node_modules, where its native crypto binding is found', () => {
+  const dir = join(packageRoot, 'dist', 'bundle');
+  const bundled = readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  assert.doesNotMatch(bundled, /^\/\/ node_modules\/ssh2\//m, 'ssh2 was bundled');
+  assert.match(bundled, /"ssh2\/lib\/client\.js"/);
 });
