@@ -1,18 +1,28 @@
 // Runs one timed command: wall time with process.hrtime, and the peak memory
 // of its whole local process tree (the tool, its forks, its ssh clients and
 // the ControlPersist masters that detach from it), sampled from /proc.
+// The sampler runs beside the tool it times, so it must stay cheap: each
+// sample reads only the tree (the tracked processes and their children
+// lists); the whole of /proc, ~100x dearer with a booted lab on the machine,
+// is read only for a tool whose detached descendants must be adopted, and
+// then every FULL_SCAN_EVERY samples.
 // Two sums: RSS (cheap, every sample; counts pages shared by forked workers
 // once per process, so it overstates) and PSS (shared pages split among the
 // processes sharing them: the honest total, read less often because the
 // kernel walks page tables for it).
 
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { onCleanup, ownProcess, releaseProcess } from './cleanup.mjs';
 
 const PAGE_SIZE = 4096;
 export const SAMPLE_INTERVAL_MS = 100;
 export const PSS_EVERY_N_SAMPLES = 3;
+/** A detached ControlPersist master lives until the run ends: a scan every 0.5 s finds it in time. */
+export const FULL_SCAN_EVERY = 5;
+
+/** proc(5)'s per-thread children lists (CONFIG_PROC_CHILDREN); without them every sample reads all of /proc. */
+const CHILDREN_LISTS = existsSync(`/proc/self/task/${process.pid}/children`);
 
 /** pid -> {ppid, rssBytes, start} for every process we can read. */
 export function readProcessTable() {
@@ -27,6 +37,49 @@ export function readProcessTable() {
     }
     const parsed = parseStat(stat);
     if (parsed) table.set(Number(entry), parsed);
+  }
+  return table;
+}
+
+/** One process's stat, or undefined when it is gone. */
+function readStat(pid) {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of pid's children, from every one of its threads' children lists. */
+export function readChildren(pid) {
+  let threads;
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // exited meanwhile
+  }
+  const children = [];
+  for (const tid of threads) {
+    try {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (child) children.push(Number(child));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return children;
+}
+
+/** pid -> stat for the given processes and all their descendants still attached to them. */
+export function readSubtrees(pids) {
+  const table = new Map();
+  const queue = [...pids];
+  while (queue.length) {
+    const pid = queue.pop();
+    if (table.has(pid)) continue;
+    const stat = readStat(pid);
+    if (!stat) continue;
+    table.set(pid, stat);
+    queue.push(...readChildren(pid));
   }
   return table;
 }
@@ -69,16 +122,26 @@ export class TreeTracker {
    * short-lived ssh client can fork its ControlPersist master and exit
    * between two samples.
    */
-  constructor(rootPid, adopt = () => false) {
+  constructor(rootPid, adopt) {
     this.tracked = new Map([[rootPid, undefined]]);
-    this.adopt = adopt;
+    this.adoptsOrphans = adopt !== undefined;
+    this.adopt = adopt ?? (() => false);
     this.strangers = new Set();
     this.peakRssBytes = 0;
     this.peakPssBytes = 0;
     this.samples = 0;
+    this.fullScans = 0;
   }
 
-  sample(table = readProcessTable()) {
+  /** One sample, reading only the tree unless a full scan is due (see the head of this file). */
+  sampleNow() {
+    const full = !CHILDREN_LISTS || (this.adoptsOrphans && this.samples % FULL_SCAN_EVERY === 0);
+    if (full) this.fullScans++;
+    return this.sample(full ? readProcessTable() : readSubtrees(this.tracked.keys()));
+  }
+
+  /** Samples table (pid -> {ppid, rssBytes, start}): all of /proc, or only the tree. */
+  sample(table) {
     let grew = true;
     while (grew) {
       grew = false;
@@ -149,8 +212,8 @@ export function measure(argv, { env, cwd, logFile, adopt, timeoutMs = 30 * 60 * 
     child.stderr.pipe(log, { end: false });
     const tracker = new TreeTracker(child.pid, adopt);
     active = { tracker, pid: child.pid };
-    tracker.sample();
-    const sampler = setInterval(() => tracker.sample(), SAMPLE_INTERVAL_MS);
+    tracker.sampleNow();
+    const sampler = setInterval(() => tracker.sampleNow(), SAMPLE_INTERVAL_MS);
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', (err) => {
       clearInterval(sampler);
@@ -164,7 +227,7 @@ export function measure(argv, { env, cwd, logFile, adopt, timeoutMs = 30 * 60 * 
       clearInterval(sampler);
       clearTimeout(timer);
       releaseProcess(child.pid);
-      tracker.sample();
+      tracker.sampleNow();
       stopSurvivors(tracker, child.pid);
       active = undefined;
       // 'exit' can precede the end of the pipes: wait for them before closing the log.

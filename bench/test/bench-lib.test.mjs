@@ -1,6 +1,7 @@
 // The harness's pure parts: statistics, schedule, /proc parsing, the
 // xivo-ha event check, tree comparison and the sshd configuration.
 
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, summarise, formatSeconds, formatRatio } from '../lib/stats.mjs';
 import { rotate, runsFor, toolsFor } from '../lib/schedule.mjs';
-import { parseStat, TreeTracker } from '../lib/measure.mjs';
+import { FULL_SCAN_EVERY, parseStat, readSubtrees, TreeTracker } from '../lib/measure.mjs';
 import { checkXivoHaEvents, parseEvents } from '../lib/verify.mjs';
 import { diffTrees } from '../lib/trees.mjs';
 import { renderSshdConfig } from '../lib/fleet.mjs';
@@ -75,6 +76,31 @@ test('counts a daemonised descendant until it exits, and adopts orphans the pred
   // pid 12 reused by another process (new start time): no longer counted.
   assert.equal(t.sample(new Map([[10, p(1, 100)], [12, p(1, 7, 'other')]])), 100);
   assert.equal(t.peakRssBytes, 111);
+});
+
+test('samples a real process tree from its children lists alone, grandchildren included', async () => {
+  // sh starts a sleeping grandchild through a subshell, then waits.
+  const child = spawn('/bin/sh', ['-c', '(sleep 30 & wait) & wait'], { stdio: 'ignore', detached: true });
+  try {
+    let table;
+    for (let i = 0; i < 50; i++) {
+      table = readSubtrees([child.pid]);
+      if (table.size === 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(table.size, 3, 'sh, its subshell and sleep');
+    assert.ok(!table.has(process.pid) && !table.has(1), 'nothing outside the tree');
+    const tracker = new TreeTracker(child.pid);
+    for (let i = 0; i < 2 * FULL_SCAN_EVERY; i++) tracker.sampleNow();
+    assert.equal(tracker.tracked.size, 3);
+    assert.ok(tracker.peakRssBytes > 0);
+    assert.equal(tracker.fullScans, 0, 'no adopt predicate: /proc is never read whole');
+    const adopting = new TreeTracker(child.pid, () => false);
+    for (let i = 0; i < 2 * FULL_SCAN_EVERY; i++) adopting.sampleNow();
+    assert.equal(adopting.fullScans, 2, 'with one: every FULL_SCAN_EVERY samples, to find detached descendants');
+  } finally {
+    process.kill(-child.pid, 'SIGTERM');
+  }
 });
 
 const ev = (o) => JSON.stringify({ time: 't', ...o });
