@@ -595,6 +595,9 @@ class Monitor:
         for key in ("copyback", "failed_actions", "last_actions"):
             if key in saved:
                 self.state[key] = saved[key]
+        if isinstance(saved.get("recovered_outage"), dict):
+            # Flap damping outlives a restart: rounds_needed() forgets it after flap_memory.
+            self.state["recovered_outage"] = saved["recovered_outage"]
         if was_in_charge and running and isinstance(saved.get("manual"), dict):
             # A restart must not turn a held maintenance switch into an automatic one.
             self.state["manual"] = saved["manual"]

@@ -80,6 +80,17 @@ class Takeover(MonitorCase):
         run_until(self.monitor, self.clock, 120)
         self.assertEqual(self.takeover_times(), [65])
 
+    def test_a_monitor_restart_keeps_the_recovered_outage_it_damps_with(self):
+        # The same flap and failure as above, with the monitor restarted in between
+        # (an apply that changed its settings, a crash): still 3 + 2 failed probes.
+        self.build(lambda t: not (20 <= t < 22 or t >= 60.5), monitor={"profile": "fast"})
+        run_until(self.monitor, self.clock, 40)
+        self.monitor = lib.Monitor(self.config, self.master, self.clock, run=self.runner,
+                                   telephony_running=lambda: self.runner.telephony)
+        self.monitor.start()
+        run_until(self.monitor, self.clock, 120)
+        self.assertEqual(self.takeover_times(), [65])
+
     def test_a_recovered_outage_never_delays_takeover_beyond_max_rounds_to_takeover(self):
         # Outages of 2, 4 and 6 probes, each recovered, raise the count to 3 + 6, capped at 8.
         gaps = [(20, 22), (30, 34), (40, 46)]
