@@ -21,6 +21,12 @@ import time
 
 limit_s = float(sys.argv[1])
 argv = sys.argv[2:]
+# A signal that comes while the command starts is kept and acted on once
+# kill_group is in place: the default action would end us and leave it running.
+received = []
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+for sig in ENDING_SIGNALS:
+    signal.signal(sig, lambda signum, _frame: received.append(signum))
 try:
     child = subprocess.Popen(argv, start_new_session=True)
 except FileNotFoundError:
@@ -40,8 +46,10 @@ def kill_group(*_):
     sys.exit(128 + signal.SIGKILL)
 
 
-for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+for sig in ENDING_SIGNALS:
     signal.signal(sig, kill_group)
+if received:
+    kill_group()
 # A write to a closed channel must not end us before the group is killed.
 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 

@@ -59,6 +59,18 @@ test('when its channel closes, the command and every process of its group are ki
   assert.equal(existsSync(marker), false);
 });
 
+for (const [i, signal] of (['SIGHUP', 'SIGINT', 'SIGTERM'] as const).entries()) {
+  test(`on ${signal} the supervisor kills the command's whole group before it exits`, async () => {
+    const sleeps = [`sleep 36.${i}5`, `sleep 36.${i}75`];
+    const { child, ended } = supervise(['sh', '-c', `${sleeps[0]} & ${sleeps[1]}`]);
+    // The sleep itself (the supervisor's own argv holds the same words).
+    await waitFor('the command started', 5000, async () => running(`^${sleeps[1]!.replace('.', '\\.')}$`), 20);
+    child.kill(signal);
+    assert.equal((await ended).code, 137);
+    await waitFor('the whole group killed', 5000, async () => !running(sleeps[0]!) && !running(sleeps[1]!), 50);
+  });
+}
+
 test('past its limit (timeout + margin) the command is killed by the node itself, even with its channel open', async () => {
   const { ended } = supervise(['sh', '-c', 'sleep 34.5 & sleep 34.75'], 1);
   const t0 = Date.now();
