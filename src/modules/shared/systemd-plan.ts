@@ -62,6 +62,9 @@ export function planUnit(req: UnitRequest, facts: Facts): ModulePlan {
     else notes.push(req.enabled ? `enabled (${unit.enabled})` : 'disabled');
   }
   if (req.state !== undefined) {
+    // Ansible's is_running_service: a 'reloading' unit counts as not running, so
+    // `stopped` leaves it and `started` starts it (xivo_standby_telephony, which
+    // must stop it, has its own set).
     const running = unit.active === 'active' || unit.active === 'activating';
     if (req.state === 'started') {
       if (!running) act('update', 'start', { active: 'active' });
