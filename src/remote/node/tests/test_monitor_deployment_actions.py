@@ -1,6 +1,7 @@
 """Run by the monitor's actions: the deployment actions' node programs (docs/deployments.md): the Edge
 switch, the CC action and the MDS registration."""
 
+import hashlib
 import io
 import json
 import os
@@ -191,6 +192,134 @@ class MdsRegister(unittest.TestCase):
         silent.bind(('127.0.0.1', 0))
         self.addCleanup(silent.close)
         self.assertEqual(self.register(silent.getsockname()[1]), 1)
+
+
+PASSWORD = 'trunk-Secret-4711'
+
+
+class MdsRegisterAuth(unittest.TestCase):
+    """An MDS whose Asterisk asks the Main's REGISTER for digest credentials."""
+
+    def setUp(self):
+        self.dir = workdir(self)
+        self.log = os.path.join(self.dir, 'log')
+        self.patch = mock.patch.object(mds, 'LOG', self.log)
+        self.patch.start()
+        self.addCleanup(self.patch.stop)
+        self.auth_file = os.path.join(self.dir, 'mds-auth.json')
+        with open(self.auth_file, 'w') as f:
+            json.dump({'password': PASSWORD}, f)
+
+    def registrar(self, password=PASSWORD, code=401, stale_first=False):
+        """Challenges every REGISTER without valid credentials; 200 OK once they are right."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(('127.0.0.1', 0))
+        self.addCleanup(sock.close)
+        seen = []
+        ask, answer = ('WWW-Authenticate', 'Authorization') if code == 401 else ('Proxy-Authenticate', 'Proxy-Authorization')
+        nonces = iter(['n-stale', 'n-fresh'] if stale_first else ['n-1', 'n-2', 'n-3'])
+
+        def valid(text, nonce):
+            got = mds.header_values(text, answer)
+            if not got:
+                return False
+            f = mds.parse_challenge(got[0])
+            ha1 = hashlib.md5(f"{f['username']}:mds-realm:{password}".encode()).hexdigest()
+            ha2 = hashlib.md5(f"REGISTER:{f['uri']}".encode()).hexdigest()
+            expected = hashlib.md5(f"{ha1}:{nonce}:{f['nc']}:{f['cnonce']}:auth:{ha2}".encode()).hexdigest()
+            return f['nonce'] == nonce and f['response'] == expected and f['username'] == 'main' and f.get('opaque') == 'op'
+
+        def serve():
+            nonce = None
+            try:
+                while len(seen) < 4:
+                    data, peer = sock.recvfrom(65535)
+                    text = data.decode()
+                    seen.append(text)
+                    head = text.split('\r\n')
+                    keep = [h for h in head if h.split(':')[0] in ('Via', 'From', 'To', 'Call-ID', 'CSeq')]
+                    if nonce is not None and valid(text, nonce) and nonce != 'n-stale':
+                        lines = ['SIP/2.0 200 OK'] + keep
+                    else:
+                        stale = ', stale=true' if nonce == 'n-stale' else ''
+                        nonce = next(nonces)
+                        reason = 'Unauthorized' if code == 401 else 'Proxy Authentication Required'
+                        lines = [f'SIP/2.0 {code} {reason}'] + keep + [
+                            f'{ask}: Digest realm="mds-realm", nonce="{nonce}", qop="auth", algorithm=MD5, opaque="op"{stale}']
+                    sock.sendto(('\r\n'.join(lines + ['Content-Length: 0', '', ''])).encode(), peer)
+            except OSError:
+                pass
+
+        threading.Thread(target=serve, daemon=True).start()
+        return sock.getsockname()[1], seen
+
+    def register(self, port, *extra):
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            code = mds.main(['xivo-ha-mds-register', '--contact', '10.0.0.12', '--port', str(port), '--timeout', '2', *extra, '127.0.0.1'])
+        return code, out.getvalue()
+
+    def assert_no_password_written(self, output):
+        self.assertNotIn(PASSWORD, output)
+        self.assertNotIn(PASSWORD, read(self.log))
+
+    def test_answers_a_401_digest_challenge_with_the_auth_file_credentials(self):
+        port, seen = self.registrar()
+        code, output = self.register(port, '--auth-file', self.auth_file)
+        self.assertEqual(code, 0, output)
+        self.assertEqual(len(seen), 2)
+        first, second = seen
+        self.assertIn('CSeq: 1 REGISTER', first)
+        self.assertIn('CSeq: 2 REGISTER', second)
+        # The same dialog: Call-ID and From tag kept, as RFC 3261 asks of a retried REGISTER.
+        self.assertEqual(mds.header_values(first, 'call-id'), mds.header_values(second, 'call-id'))
+        self.assertEqual(mds.header_values(first, 'from'), mds.header_values(second, 'from'))
+        self.assertIn('Contact: <sip:main@10.0.0.12:5060>', second)
+        self.assert_no_password_written(output + first + second)
+
+    def test_answers_a_407_with_proxy_authorization(self):
+        port, seen = self.registrar(code=407)
+        code, output = self.register(port, '--auth-file', self.auth_file)
+        self.assertEqual(code, 0, output)
+        self.assertTrue(mds.header_values(seen[1], 'proxy-authorization'))
+
+    def test_answers_a_stale_nonce_once_more(self):
+        port, seen = self.registrar(stale_first=True)
+        code, output = self.register(port, '--auth-file', self.auth_file)
+        self.assertEqual(code, 0, output)
+        self.assertEqual(len(seen), 3)
+
+    def test_refused_credentials_fail_without_showing_the_password(self):
+        port, seen = self.registrar(password='another-password')
+        code, output = self.register(port, '--auth-file', self.auth_file)
+        self.assertEqual(code, 1)
+        self.assertIn('the credentials were refused', output)
+        self.assertEqual(len(seen), 2)
+        self.assert_no_password_written(output)
+
+    def test_a_challenge_without_credentials_fails_naming_the_inventory_secret(self):
+        port, _ = self.registrar()
+        code, output = self.register(port)
+        self.assertEqual(code, 1)
+        self.assertIn('mds_trunk_password', output)
+
+    def test_an_unreadable_auth_file_fails_naming_the_file(self):
+        port, _ = self.registrar()
+        code, output = self.register(port, '--auth-file', os.path.join(self.dir, 'missing.json'))
+        self.assertEqual(code, 1)
+        self.assertIn('missing.json', output)
+
+    def test_the_digest_response_of_rfc_2617_section_3_5(self):
+        challenge = mds.parse_challenge('Digest realm="testrealm@host.com", qop="auth,auth-int", '
+                                        'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"')
+        header = mds.digest_authorization(challenge, 'Mufasa', 'Circle Of Life', '/dir/index.html', 'Authorization',
+                                          cnonce='0a4f113b', method='GET')
+        self.assertIn('response="6629fae49393a05397450978507c4ef1"', header)
+        self.assertIn('opaque="5ccc069c403ebaf9f0171e9517f40e41"', header)
+
+    def test_an_unsupported_digest_algorithm_fails_clearly(self):
+        with self.assertRaisesRegex(mds.AuthError, 'SHA-512'):
+            mds.digest_authorization({'realm': 'r', 'nonce': 'n', 'algorithm': 'SHA-512'}, 'u', 'p', 'sip:x', 'Authorization')
 
 
 if __name__ == '__main__':
