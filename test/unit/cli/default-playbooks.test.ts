@@ -7,7 +7,6 @@ import { basename, join } from 'node:path';
 import { loadInputs } from '../../../src/cli/load-inputs.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-process.env['XIVO_HA_REPLICATION_PASSWORD'] ??= 'example-replication-pw';
 process.env['XIVO_HA_TURN_SECRET'] ??= 'example-turn-secret';
 
 for (const [name, expected] of [

@@ -65,7 +65,6 @@ function loadsOrLocatedConfigError(load: () => unknown): boolean {
 }
 
 test('any text as an inventory loads or gives located diagnostics', () => {
-  process.env['XIVO_HA_REPLICATION_PASSWORD'] = 'fuzz-replication-pw';
   process.env['XIVO_HA_TURN_SECRET'] = 'fuzz-turn-secret';
   fc.assert(
     fc.property(inputs(validInventory), (text) => loadsOrLocatedConfigError(() => parseInventory(join(w.dir, 'fuzz.yml'), text))),

@@ -11,7 +11,6 @@ const w = new Workdir();
 after(() => w.remove());
 
 const examples = join(import.meta.dirname, '..', '..', '..', 'inventories');
-process.env['XIVO_HA_REPLICATION_PASSWORD'] = 'example-replication-pw';
 process.env['XIVO_HA_TURN_SECRET'] = 'example-turn-secret';
 
 for (const name of ['xivo', 'cc', 'cc-edge', 'xds', 'ansible-example']) {

@@ -9,7 +9,6 @@ import { loadInventory, loadPlaybook } from '../../../src/load/index.js';
 import { Workdir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-process.env['XIVO_HA_REPLICATION_PASSWORD'] ??= 'example-replication-pw';
 process.env['XIVO_HA_TURN_SECRET'] ??= 'example-turn-secret';
 
 for (const name of ['xivo', 'cc', 'cc-edge', 'xds']) {
