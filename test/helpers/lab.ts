@@ -115,7 +115,7 @@ export async function sipAnswers(from: string, target: string, timeoutSeconds = 
 }
 
 /** What the MDS registrar recorded (see docs/lab.md). */
-export async function mdsRegistrations(node = 'mds1'): Promise<{ bindings: Record<string, { user: string; contact: string; source: string; registered_at: string; expires: number; expires_at: string }>; history: Array<{ time: string; user: string; contact: string; source: string; expires: number }> }> {
+export async function mdsRegistrations(node = 'mds1'): Promise<{ bindings: Record<string, { user: string; contact: string; source: string; registered_at: string; expires: number; expires_at: string; authenticated?: boolean }>; history: Array<{ time: string; user: string; contact: string; source: string; expires: number }> }> {
   const r = await labExec(node, ['cat', '/var/lib/xivo-ha-lab/mds-registrations.json']);
   if (r.code !== 0) return { bindings: {}, history: [] };
   return JSON.parse(r.stdout) as Awaited<ReturnType<typeof mdsRegistrations>>;

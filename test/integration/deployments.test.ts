@@ -4,21 +4,29 @@
 // telephony is up, register the Main's trunk with the MDS from the slave, and
 // switch Edge to the slave; failback reverses it; coturn accepts credentials
 // derived from the TURN secret; the secret is in no output, diff, JSON or log.
+// The MDS asks the Main's REGISTER for digest credentials (the inventory
+// secret mds_trunk_password), as an Asterisk MDS with an auth section does.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { cutLink, ensureLab, execOn, mdsRegistrations, nodeAddress, readNodeFile, resetNodes, revive, sipAnswers, writeInventory } from '../helpers/lab.js';
 import { applyTwice, taskResults, xivoHa, type CliResult } from '../helpers/xivo-ha-cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { registerSecret } from '../helpers/suite-record.js';
 
 const NODES = ['master', 'slave', 'cc-master', 'cc-slave', 'mds1', 'edge'];
 const STATE = '/var/lib/xivo-ha/monitor-state.json';
 const BOUND_MS = 90_000;
 const MASTER = nodeAddress('master');
 const SLAVE = nodeAddress('slave');
+const MDS_TRUNK_PASSWORD = `mds-${randomBytes(12).toString('hex')}`;
+/** Where the lab's MDS registrar finds the credentials it asks for (docs/lab.md). */
+const MDS_REGISTRAR_AUTH = '/etc/xivo-ha-lab/mds-auth.json';
 
 let dir: string;
 const inventories: Record<'cc' | 'cc-edge' | 'xds', string> = { cc: '', 'cc-edge': '', xds: '' };
@@ -112,10 +120,21 @@ before(async () => {
   inventories.cc = (await writeInventory('cc', { outDir: dir, profile: 'fast' })).inventory;
   inventories['cc-edge'] = (await writeInventory('cc', { outDir: dir, profile: 'fast', edge: true })).inventory;
   inventories.xds = (await writeInventory('xds', { outDir: dir, profile: 'fast' })).inventory;
+  // The trunk's password: a secret of the xds inventory, and what mds1's registrar asks for.
+  registerSecret(MDS_TRUNK_PASSWORD, 'MDS trunk password of the xds lab inventory');
+  writeFileSync(join(dir, 'mds_trunk_password'), `${MDS_TRUNK_PASSWORD}\n`, { mode: 0o600 });
+  const xds = parse(readFileSync(inventories.xds, 'utf8')) as Record<string, unknown>;
+  xds['secrets'] = { ...(xds['secrets'] as object | undefined), mds_trunk_password: { file: './mds_trunk_password' } };
+  writeFileSync(inventories.xds, stringify(xds));
+  const auth = JSON.stringify({ username: 'main', password: MDS_TRUNK_PASSWORD });
+  const wrote = await execOn('mds1', ['sh', '-c', 'umask 077 && mkdir -p "${1%/*}" && printf "%s" "$2" > "$1"', 'write', MDS_REGISTRAR_AUTH, auth]);
+  assert.equal(wrote.code, 0, wrote.stderr);
 });
 
 after(async () => {
   await revive('master').catch(() => undefined);
+  // Later files' MDS registrations are not challenged.
+  await execOn('mds1', ['rm', '-f', MDS_REGISTRAR_AUTH]).catch(() => undefined);
   // No reset: the next file to use these nodes resets or checks them itself.
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -126,19 +145,32 @@ test('1. the cc, cc + Edge and xds inventories validate, apply, re-apply with 0 
   await applyTwiceKept('xds');
   // The slave's monitor got the deployment's actions, in order (docs/deployments.md).
   const config = JSON.parse(await readNodeFile('slave', '/etc/xivo-ha/cluster.json')) as { actions: Record<string, string[][]> };
-  assert.deepEqual(config.actions['after_takeover'], [['/usr/local/sbin/xivo-ha-mds-register', '--contact', SLAVE, nodeAddress('mds1')]]);
-  assert.deepEqual(config.actions['after_failback'], [['/usr/local/sbin/xivo-ha-mds-register', '--contact', MASTER, nodeAddress('mds1')]]);
+  const auth = ['--auth-file', '/etc/xivo-ha/mds-auth.json'];
+  assert.deepEqual(config.actions['after_takeover'], [['/usr/local/sbin/xivo-ha-mds-register', '--contact', SLAVE, ...auth, nodeAddress('mds1')]]);
+  assert.deepEqual(config.actions['after_failback'], [['/usr/local/sbin/xivo-ha-mds-register', '--contact', MASTER, ...auth, nodeAddress('mds1')]]);
+  for (const node of ['master', 'slave']) {
+    assert.equal((await execOn(node, ['stat', '-c', '%a %U', '/etc/xivo-ha/mds-auth.json'])).stdout.trim(), '600 root', node);
+  }
 });
 
-test('2 (xds). master link cut: the MDS sees the slave as the registered Main; failback gives it back to the master', async () => {
+test('2 (xds). master link cut: the MDS, which asks for credentials, sees the slave as the registered Main; failback gives it back to the master; the password is in no output or node log', async () => {
   const done = await takeoverThenFailback(async () => {
     const regs = await mdsRegistrations('mds1');
     assert.equal(regs.bindings['main']?.contact, `<sip:main@${SLAVE}:5060>`, JSON.stringify(regs.bindings));
     assert.equal(regs.bindings['main']?.source.split(':')[0], SLAVE);
+    assert.equal(regs.bindings['main']?.authenticated, true, 'registered with the trunk credentials');
   });
   assert.deepEqual(done.failed_actions, []);
   const regs = await mdsRegistrations('mds1');
   assert.equal(regs.bindings['main']?.contact, `<sip:main@${MASTER}:5060>`, JSON.stringify(regs.bindings));
+  assert.equal(regs.bindings['main']?.authenticated, true);
+  for (const [label, r] of Object.entries(outputs)) {
+    assert.ok(!r.stdout.includes(MDS_TRUNK_PASSWORD) && !r.stderr.includes(MDS_TRUNK_PASSWORD), `${label} shows the MDS trunk password`);
+  }
+  for (const node of ['master', 'slave']) {
+    const grep = await execOn(node, ['sh', '-c', 'grep -rlF -- "$1" /var/log /var/lib/xivo-ha 2>/dev/null; true', 'scan', MDS_TRUNK_PASSWORD]);
+    assert.equal(grep.stdout.trim(), '', `${node}: the MDS trunk password is in ${grep.stdout.trim()}`);
+  }
 });
 
 test('2 and 3 (cc + Edge). master link cut: xuc restarts on the CC slave after the slave\'s telephony, Edge is switched to the slave and relaunched, coturn accepts the secret\'s credentials; failback reverses it all', async () => {

@@ -7,7 +7,12 @@
 #                        "expires", "expires_at"}},
 #    "history":  [{"time", "user", "contact", "source", "expires"}, ...]}
 # A REGISTER with Expires: 0 removes the binding (history keeps it).
-# Standard library only.
+# With /etc/xivo-ha-lab/mds-auth.json ({"username", "password"}), it asks
+# every REGISTER for digest credentials, as an Asterisk MDS whose trunk
+# endpoint has an auth section does: 401 with a fresh nonce (MD5, qop auth)
+# until a REGISTER answers one of its nonces with the right response; the
+# binding and the history say "authenticated". Standard library only.
+import hashlib
 import json
 import os
 import re
@@ -19,6 +24,9 @@ PORT = 5060
 STATE = "/var/lib/xivo-ha-lab/mds-registrations.json"
 HISTORY_MAX = 500
 SERVER = f"xivo-ha-lab mds registrar on {socket.gethostname()}"
+AUTH = "/etc/xivo-ha-lab/mds-auth.json"
+REALM = "xivo-ha-lab-mds"
+issued_nonces = []
 
 
 def iso(t):
@@ -64,9 +72,9 @@ def header(headers, *names):
     return None
 
 
-def response(headers, extra):
+def response(headers, extra, status="200 OK"):
     keep = [(n, v) for n, v in headers if n.lower() in ("via", "v", "from", "f", "call-id", "i", "cseq")]
-    lines = ["SIP/2.0 200 OK"] + [f"{n}: {v}" for n, v in keep]
+    lines = [f"SIP/2.0 {status}"] + [f"{n}: {v}" for n, v in keep]
     to = header(headers, "to", "t")
     if to:
         lines.append(f"To: {to}" + ("" if ";tag=" in to else f";tag={uuid.uuid4().hex[:8]}"))
@@ -77,6 +85,40 @@ def response(headers, extra):
 def user_of(uri_header):
     m = re.search(r"sips?:([^@;>]+)@", uri_header or "")
     return m.group(1) if m else "unknown"
+
+
+def credentials():
+    try:
+        with open(AUTH) as f:
+            data = json.load(f)
+        return data["username"], data["password"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def digest_fields(value):
+    scheme, _, rest = (value or "").partition(" ")
+    if scheme.lower() != "digest":
+        return {}
+    return {k.lower(): v if v else bare for k, v, bare in re.findall(r'(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]+))', rest)}
+
+
+def authenticated(headers, creds):
+    f = digest_fields(header(headers, "authorization"))
+    username, password = creds
+    if f.get("nonce") not in issued_nonces or f.get("username") != username or f.get("qop") != "auth":
+        return False
+    ha1 = hashlib.md5(f"{username}:{REALM}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"REGISTER:{f.get('uri', '')}".encode()).hexdigest()
+    expected = hashlib.md5(f"{ha1}:{f['nonce']}:{f.get('nc', '')}:{f.get('cnonce', '')}:auth:{ha2}".encode()).hexdigest()
+    return f.get("response") == expected
+
+
+def challenge():
+    nonce = uuid.uuid4().hex
+    issued_nonces.append(nonce)
+    del issued_nonces[:-100]
+    return [f'WWW-Authenticate: Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"']
 
 
 def main():
@@ -90,6 +132,11 @@ def main():
         if method is None or method == "ACK":
             continue
         extra = []
+        creds = credentials() if method == "REGISTER" else None
+        if creds and not authenticated(headers, creds):
+            print(f"REGISTER from {peer[0]}: challenged", flush=True)
+            sock.sendto(response(headers, challenge(), "401 Unauthorized"), peer)
+            continue
         if method == "REGISTER":
             now = time.time()
             user = user_of(header(headers, "to", "t"))
@@ -98,7 +145,7 @@ def main():
             state = load()
             state["history"] = (state["history"] + [{
                 "time": iso(now), "user": user, "contact": contact,
-                "source": f"{peer[0]}:{peer[1]}", "expires": expires,
+                "source": f"{peer[0]}:{peer[1]}", "expires": expires, "authenticated": creds is not None,
             }])[-HISTORY_MAX:]
             if expires == 0:
                 state["bindings"].pop(user, None)
@@ -106,6 +153,7 @@ def main():
                 state["bindings"][user] = {
                     "user": user, "contact": contact, "source": f"{peer[0]}:{peer[1]}",
                     "registered_at": iso(now), "expires": expires, "expires_at": iso(now + expires),
+                    "authenticated": creds is not None,
                 }
                 extra = [f"Contact: {contact};expires={expires}", f"Expires: {expires}"]
             save(state)
