@@ -230,13 +230,22 @@ export class SshConnection implements HostConnection {
   }
 
   #become(): boolean {
-    return this.options.become && this.inventoryHost.user !== 'root';
+    return throughSudo(this.inventoryHost);
   }
+}
+
+/**
+ * What xivo-ha manages on a node is root's (units, keys, /etc, the database's
+ * files): a login user other than root reaches it through `sudo -n`, for the
+ * agent and every command, as Ansible's `become: true` on every play would.
+ */
+function throughSudo(host: InventoryHost): boolean {
+  return host.user !== 'root';
 }
 
 export const connectSsh: Connector = async (host, options) => {
   const client = await openSsh(host, options);
-  const become = options.become && host.user !== 'root';
+  const become = throughSudo(host);
   const argv = become ? ['sudo', '-n', '--', ...agentArgv()] : agentArgv();
   try {
     const channel = await openExec(client, quoteArgv(argv));

@@ -28,8 +28,6 @@ export interface HostConnection {
 export interface ConnectOptions {
   /** Trust and record unknown host keys (never changed ones). */
   acceptNew: boolean;
-  /** Run the agent through sudo when the login user is not root. */
-  become: boolean;
   keepaliveIntervalMs?: number;
   /** Timeout of command probes and exec steps that set none (the agent kills them); default 10 minutes. */
   commandTimeoutMs?: number;

@@ -1,6 +1,7 @@
 // Security (issue 9): a secret canary never leaks (output streams, JSON
 // events, diffs, errors, files the tool writes); host keys are pinned; secret
-// files land root-only; no private key reaches the workstation.
+// files land root-only; no private key reaches the workstation. A login user
+// other than root works through `sudo -n`, and only with sudo rights.
 //
 // Uses cc-master and cc-slave (a XiVO cc inventory whose plays target `cc`).
 
@@ -9,7 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLab, execOn, findNode, knownHostsFile } from '../helpers/lab.js';
+import { ensureLab, execOn, findNode, knownHostsFile, runnerKey, runnerPublicKey } from '../helpers/lab.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import { loadInventory } from '../../src/load/inventory.js';
 import { describeFindings, makeCanary, PRIVATE_KEY_MARKER, scanFiles, scanTexts } from '../helpers/canary.js';
 import { createWorkspace, describeRun, runCli, summaries, writeClusterInventory, type CliRun, type Workspace } from '../fixtures/faults/workspace.js';
 
@@ -29,9 +32,14 @@ before(async () => {
   inventory = writeClusterInventory(ws, SECRET_ENV);
 });
 
+/** Login users of the sudo test on cc-master: `ops` may sudo anything without a password, `nosudo` may not sudo. */
+const SUDO_USERS = ['ops', 'nosudo'];
+const SUDO_FILE = '/root/xivo-ha-sudo-test';
+
 after(async () => {
   try {
     await Promise.allSettled(NODES.map((n) => execOn(n, ['rm', '-rf', SECRET_DIR])));
+    await execOn('cc-master', ['sh', '-c', `for u in ${SUDO_USERS.join(' ')}; do userdel -r "$u" 2>/dev/null; done; rm -f /etc/sudoers.d/xivo-ha-test-ops ${SUDO_FILE}; true`]);
   } finally {
     ws?.remove();
   }
@@ -140,4 +148,46 @@ test('refuses an unknown host without --accept-new, and with it records the key 
   } finally {
     writeFileSync(ws.knownHosts, readFileSync(knownHostsFile, 'utf8'));
   }
+});
+
+test('a login user other than root works through sudo -n: the agent and exec commands run as root; without sudo rights the error says what is missing', async () => {
+  const key = runnerPublicKey();
+  const setup = await execOn('cc-master', ['sh', '-c', [
+    'set -e',
+    'for u in ops nosudo; do id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"',
+    '  install -d -m 700 -o "$u" -g "$u" "/home/$u/.ssh"',
+    '  printf "%s\\n" "$1" > "/home/$u/.ssh/authorized_keys"; chown "$u:$u" "/home/$u/.ssh/authorized_keys"; chmod 600 "/home/$u/.ssh/authorized_keys"; done',
+    'printf "ops ALL=(ALL) NOPASSWD: ALL\\n" > /etc/sudoers.d/xivo-ha-test-ops; chmod 440 /etc/sudoers.d/xivo-ha-test-ops',
+    `rm -f ${SUDO_FILE}`,
+  ].join('\n'), 'setup', key]);
+  assert.equal(setup.code, 0, setup.stderr);
+  const address = findNode('cc-master').address;
+  const inventoryFor = (user: string): string => {
+    const path = join(ws.dir, `sudo-${user}.yml`);
+    writeFileSync(path, ['all:', '  vars:', `    ansible_user: ${user}`, `    ansible_ssh_private_key_file: ${runnerKey}`, `    xivo_ha_known_hosts: ${ws.knownHosts}`,
+      '  hosts:', `    cc-master: {ansible_host: ${address}}`, ''].join('\n'));
+    return path;
+  };
+  const playbook = join(ws.dir, 'sudo.yml');
+  writeFileSync(playbook, `- hosts: all\n  tasks:\n    - name: a file only root may write\n      copy: {dest: ${SUDO_FILE}, content: "written through sudo\\n", mode: "0600"}\n`);
+
+  const apply = await runCli(['apply', '-i', inventoryFor('ops'), playbook, '--json']);
+  assert.equal(apply.code, 0, describeRun(apply));
+  assert.equal((await execOn('cc-master', ['stat', '-c', '%U %a', SUDO_FILE])).stdout.trim(), 'root 600');
+  const again = await runCli(['plan', '-i', inventoryFor('ops'), playbook, '--detailed-exitcode']);
+  assert.equal(again.code, 0, describeRun(again));
+
+  // HostConnection.exec (the maintenance commands' path): through sudo, under the exec supervisor.
+  const host = loadInventory(inventoryFor('ops')).hosts.get('cc-master')!;
+  const conn = await connectSsh(host, { acceptNew: false });
+  try {
+    const id = await conn.exec(['id', '-u']);
+    assert.deepEqual([id.rc, id.stdout.trim()], [0, '0']);
+  } finally {
+    await conn.close();
+  }
+
+  const refused = await runCli(['plan', '-i', inventoryFor('nosudo'), playbook, '--json']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stdout + refused.stderr, /passwordless sudo for nosudo/);
 });

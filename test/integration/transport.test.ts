@@ -16,7 +16,7 @@ import type { ConnectOptions, HostConnection } from '../../src/transport/types.j
 import { makeKey, startSshd, type Sshd } from '../helpers/sshd.js';
 import { processRunning as running } from '../helpers/processes.js';
 
-const strict: ConnectOptions = { acceptNew: false, become: false };
+const strict: ConnectOptions = { acceptNew: false };
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
 async function connectError(promise: Promise<unknown>): Promise<ConnectError> {
@@ -188,7 +188,7 @@ describe('ssh transport on a real sshd', () => {
     writeFileSync(script, `
       import { connectSsh } from ${JSON.stringify(join(repo, 'src/transport/ssh.ts'))};
       const host = JSON.parse(process.argv[2]);
-      const conn = await connectSsh(host, { acceptNew: false, become: false });
+      const conn = await connectSsh(host, { acceptNew: false });
       process.stdout.write('connected\\n');
       await conn.apply([{ kind: 'put', path: ${JSON.stringify(target)}, content: Buffer.alloc(48 << 20, 'n'), mode: 0o600 }]);
       process.stdout.write('applied\\n');
@@ -221,7 +221,7 @@ describe('ssh transport on a real sshd', () => {
     const script = join(work, 'hangup-runner.mts');
     writeFileSync(script, `
       import { connectSsh } from ${JSON.stringify(join(repo, 'src/transport/ssh.ts'))};
-      const conn = await connectSsh(JSON.parse(process.argv[2]), { acceptNew: false, become: false });
+      const conn = await connectSsh(JSON.parse(process.argv[2]), { acceptNew: false });
       await conn.lock('hangup test', ${JSON.stringify(lockPath)});
       process.stdout.write('locked\\n');
       await conn.apply([{ kind: 'exec', argv: ['sh', '-c', 'sleep 30; touch ${marker}'] }]);

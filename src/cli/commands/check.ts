@@ -36,7 +36,7 @@ export function registerCheckCommand(program: Command): void {
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = await createEmitter(flags);
-      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) });
       try {
         const results = await runChecks(cc, flags.group, flags.skipCheck);
         for (const r of results) emit({ type: 'check_result', name: r.name, group: r.group, ok: r.ok, skipped: Boolean(r.skipped), message: r.message, ...(r.fix ? { fix: r.fix } : {}) });

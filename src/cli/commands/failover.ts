@@ -43,7 +43,7 @@ function registerSwitch(program: Command, name: 'failover' | 'failback', descrip
       const run = switchover[name];
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = await createEmitter(flags);
-      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) });
       try {
         await run(cc, { by: who(), report: (text, level = 'info') => emit({ type: 'message', level, text }) });
         emit({ type: 'message', level: 'info', text: `${name} done` });

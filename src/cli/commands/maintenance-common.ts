@@ -66,7 +66,7 @@ export async function runMaintenance(
   const inventory = loadInventory(resolve(flags.inventory));
   const emit = await createEmitter(flags);
   const report = (text: string, level: 'info' | 'warning' | 'error' = 'info') => emit({ type: 'message', level, text });
-  const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+  const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) });
   try {
     const by = who();
     const actions = new ClusterActions(cc, by, report);

@@ -31,7 +31,7 @@ export function registerReplicateCommand(program: Command): void {
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = await createEmitter(flags);
-      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false }, [requireMaster(inventory)]);
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) }, [requireMaster(inventory)]);
       try {
         const conn = cc.conns.get(cc.master.name);
         if (!conn) throw new UserError(`cannot reach the master ${cc.master.name}: ${cc.connectErrors.get(cc.master.name) ?? ''}`);

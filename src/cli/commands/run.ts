@@ -72,7 +72,7 @@ async function execute(command: 'plan' | 'apply', playbooks: string[], flags: Ru
   const extraVars = parseExtraVars(flags.extraVars);
   const { inventory, playbooks: loaded } = loadInputs(flags.inventory, playbooks, extraVars);
   const emit = await createEmitter({ ...flags, live: true });
-  const connectOptions = { acceptNew: Boolean(flags.acceptNew), become: false };
+  const connectOptions = { acceptNew: Boolean(flags.acceptNew) };
   if (command === 'apply') {
     // Prerequisites first (src/ha/before-apply.ts): a failed one refuses the whole apply before any write.
     const { runBeforeApplyChecks } = await import('../../ha/before-apply.js');

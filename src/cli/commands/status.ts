@@ -24,7 +24,7 @@ export function registerStatusCommand(program: Command): void {
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = await createEmitter(flags);
-      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) });
       try {
         const nodes = await Promise.all(
           [cc.master, cc.slave].map((n) => gatherNodeStatus(n, cc.conns.get(n.name), cc.connectErrors.get(n.name)).catch((err: Error) => gatherNodeStatus(n, undefined, err.message))),

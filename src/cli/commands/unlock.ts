@@ -68,7 +68,7 @@ export async function unlockHost(
   const path = lockPathOf(host.vars);
   let conn: HostConnection;
   try {
-    conn = await connect(host, { acceptNew: options.acceptNew, become: false });
+    conn = await connect(host, { acceptNew: options.acceptNew });
   } catch (err) {
     if (err instanceof ConnectError) emit({ type: 'host_unreachable', host: host.name, reason: err.reason, message: describeError(err) });
     else emit({ type: 'host_failed', host: host.name, message: describeError(err) });

@@ -27,7 +27,7 @@ export function registerVerifyCommand(program: Command): void {
       ]);
       const inventory = loadInventory(resolve(flags.inventory));
       const emit = await createEmitter(flags);
-      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew), become: false });
+      const cc = await connectCluster(inventory, connectSsh, { acceptNew: Boolean(flags.acceptNew) });
       try {
         const master = cc.conns.get(cc.master.name);
         const slave = cc.conns.get(cc.slave.name);

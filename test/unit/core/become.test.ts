@@ -62,7 +62,7 @@ test('apply hands the agent the steps of a become_user task as that user, and th
   ], { become: true }));
   const result = await runPlaybooks({
     command: 'apply', inventory: inventory({ a: {} }), playbooks: [pb], tags: [], extraVars: {},
-    connect: async () => host, connectOptions: { acceptNew: false, become: false }, emit: () => undefined,
+    connect: async () => host, connectOptions: { acceptNew: false }, emit: () => undefined,
   });
   assert.equal(result.exitCode, 0);
   assert.deepEqual(host.execLog.slice(0, 3), [['runuser', '-u', 'postgres', '--', 'psql', '-c', 'select 1'], ['id'], ['whoami']]);

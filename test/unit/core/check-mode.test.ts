@@ -20,7 +20,7 @@ async function run(host: FakeHost, command: 'plan' | 'apply', tasks: TaskSpec[])
   const events: RunEvent[] = [];
   const { exitCode } = await runPlaybooks({
     command, inventory: inventory({ a: {} }), playbooks: [playbook(play(tasks))], tags: [], extraVars: {},
-    connect: async () => host, connectOptions: { acceptNew: false, become: false }, emit: (e) => events.push(e),
+    connect: async () => host, connectOptions: { acceptNew: false }, emit: (e) => events.push(e),
   });
   const results = new Map(events.filter((e): e is RunEvent & { type: 'task_result' } => e.type === 'task_result').map((e) => [e.task, e]));
   return { exitCode, results };

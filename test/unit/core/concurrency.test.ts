@@ -48,7 +48,7 @@ test(`40 hosts connect at most ${MAX_PARALLEL_HANDSHAKES} at a time, and every h
       connecting--;
       return hosts.get(host.name)!;
     },
-    connectOptions: { acceptNew: false, become: false },
+    connectOptions: { acceptNew: false },
     emit: () => undefined,
   });
   assert.equal(result.exitCode, 0);

@@ -24,7 +24,7 @@ test('plans a copy whose content comes from a slurp of the same file, in a direc
       tags: [],
       extraVars: {},
       connect: async () => a,
-      connectOptions: { acceptNew: false, become: false },
+      connectOptions: { acceptNew: false },
       emit: (e) => events.push(e),
     }).then((r) => r.exitCode);
   assert.equal(await run('plan'), 2, JSON.stringify(events.filter((e) => e.type === 'task_result')));

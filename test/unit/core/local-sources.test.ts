@@ -27,7 +27,7 @@ test('a source file rewritten during an apply: every host gets the bytes read fi
       tags: [],
       extraVars: {},
       connect: async (host) => hosts[host.name as 'a' | 'b'],
-      connectOptions: { acceptNew: false, become: false },
+      connectOptions: { acceptNew: false },
       emit: (e) => {
         events.push(e);
         // The workstation's file changes once the first host has written it, before the check after apply.

@@ -28,7 +28,7 @@ function harness(inv: Inventory, pb: Playbook, hosts: FakeHost[]): Harness {
         tags: [],
         extraVars: {},
         connect: async (h) => map.get(h.name)!,
-        connectOptions: { acceptNew: false, become: false },
+        connectOptions: { acceptNew: false },
         emit: (e) => events.push(e),
         ...extra,
       });

@@ -39,7 +39,7 @@ async function apply(): Promise<{ code: number; events: RunEvent[] }> {
     tags: [],
     extraVars: {},
     connect: open,
-    connectOptions: { acceptNew: false, become: false },
+    connectOptions: { acceptNew: false },
     emit: (e) => events.push(e),
   });
   return { code: result.exitCode, events };

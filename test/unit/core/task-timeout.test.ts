@@ -45,7 +45,7 @@ test('gives every command of a task with timeout that many seconds, and leaves o
     tags: [],
     extraVars: {},
     connect: async () => host,
-    connectOptions: { acceptNew: false, become: false },
+    connectOptions: { acceptNew: false },
     emit: (e) => events.push(e),
   });
   const execs = host.applied.filter((s): s is Extract<Step, { kind: 'exec' }> => s.kind === 'exec');
