@@ -179,7 +179,7 @@ export class SshConnection implements HostConnection {
     // The node ends the command when this channel closes or, should the close
     // never reach it (a cut link), a little after the timeout.
     const words = supervisedArgv(execArgvWithEnv(argv, options.env), options.timeoutMs);
-    const command = quoteArgv(this.#become() ? ['sudo', '-n', '--', ...words] : words);
+    const command = quoteArgv(throughSudo(this.inventoryHost) ? ['sudo', '-n', '--', ...words] : words);
     const channel = await openExec(this.client, command).catch((e: Error) => {
       throw new ConnectError(this.host, 'closed', `cannot open an exec channel: ${e.message}`, undefined, { cause: e });
     });
@@ -227,10 +227,6 @@ export class SshConnection implements HostConnection {
       });
       this.client.end();
     });
-  }
-
-  #become(): boolean {
-    return throughSudo(this.inventoryHost);
   }
 }
 
