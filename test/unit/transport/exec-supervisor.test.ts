@@ -4,7 +4,7 @@
 // test/integration/transport.test.ts.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,32 @@ for (const [i, signal] of (['SIGHUP', 'SIGINT', 'SIGTERM'] as const).entries()) 
     await waitFor('the whole group killed', 5000, async () => !running(sleeps[0]!) && !running(sleeps[1]!), 50);
   });
 }
+
+test('a signal that comes while the command starts still kills the command once it exists', async () => {
+  // The race made deterministic: Popen returns the started command, then the
+  // supervisor gets SIGTERM before the code after Popen has run. Its default
+  // action would end the supervisor and leave the command running.
+  const supervisor = join(import.meta.dirname, '..', '..', '..', 'src', 'remote', 'exec-supervisor.py');
+  const harness = [
+    'import os, runpy, signal, subprocess, sys',
+    'real = subprocess.Popen',
+    'def started_then_signalled(*args, **kwargs):',
+    '    child = real(*args, **kwargs)',
+    '    os.kill(os.getpid(), signal.SIGTERM)',
+    '    return child',
+    'subprocess.Popen = started_then_signalled',
+    'sys.argv = [sys.argv[1], "0", "sleep", "37.25"]',
+    'runpy.run_path(sys.argv[0], run_name="__main__")',
+  ].join('\n');
+  try {
+    const r = spawnSync('/usr/bin/python3', ['-B', '-c', harness, supervisor], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 137, `supervisor ended with ${r.status ?? r.signal}: ${r.stderr}`);
+    await waitFor('the command killed', 5000, async () => !running('^sleep 37\\.25$'), 50);
+  } finally {
+    // Failing, it leaves the orphan this test started (a sleep no one else runs).
+    spawnSync('pkill', ['-f', '^sleep 37\\.25$']);
+  }
+});
 
 test('past its limit (timeout + margin) the command is killed by the node itself, even with its channel open', async () => {
   const { ended } = supervise(['sh', '-c', 'sleep 34.5 & sleep 34.75'], 1);
