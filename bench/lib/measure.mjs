@@ -29,19 +29,13 @@ export function readProcessTable() {
   const table = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // exited while we looked
-    }
-    const parsed = parseStat(stat);
-    if (parsed) table.set(Number(entry), parsed);
+    const stat = readStat(entry);
+    if (stat) table.set(Number(entry), stat);
   }
   return table;
 }
 
-/** One process's stat, or undefined when it is gone. */
+/** One process's stat, or undefined when it is gone (exited while we looked). */
 function readStat(pid) {
   try {
     return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
@@ -51,7 +45,7 @@ function readStat(pid) {
 }
 
 /** The pids of pid's children, from every one of its threads' children lists. */
-export function readChildren(pid) {
+function readChildren(pid) {
   let threads;
   try {
     threads = readdirSync(`/proc/${pid}/task`);

@@ -154,7 +154,7 @@ test('a login user other than root works through sudo -n: the agent and exec com
   const key = runnerPublicKey();
   const setup = await execOn('cc-master', ['sh', '-c', [
     'set -e',
-    'for u in ops nosudo; do id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"',
+    `for u in ${SUDO_USERS.join(' ')}; do id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"`,
     '  install -d -m 700 -o "$u" -g "$u" "/home/$u/.ssh"',
     '  printf "%s\\n" "$1" > "/home/$u/.ssh/authorized_keys"; chown "$u:$u" "/home/$u/.ssh/authorized_keys"; chmod 600 "/home/$u/.ssh/authorized_keys"; done',
     'printf "ops ALL=(ALL) NOPASSWD: ALL\\n" > /etc/sudoers.d/xivo-ha-test-ops; chmod 440 /etc/sudoers.d/xivo-ha-test-ops',

@@ -75,20 +75,21 @@ test('a signal that comes while the command starts still kills the command once 
   // The race made deterministic: Popen returns the started command, then the
   // supervisor gets SIGTERM before the code after Popen has run. Its default
   // action would end the supervisor and leave the command running.
-  const supervisor = join(import.meta.dirname, '..', '..', '..', 'src', 'remote', 'exec-supervisor.py');
+  // The code the transport sends (supervisedArgv: comment lines stripped), run with a wrapped Popen.
+  const [, , code, ...supervisorArgs] = supervisedArgv(['sleep', '37.25'], undefined, '/usr/bin/python3');
   const harness = [
-    'import os, runpy, signal, subprocess, sys',
+    'import os, signal, subprocess, sys',
     'real = subprocess.Popen',
     'def started_then_signalled(*args, **kwargs):',
     '    child = real(*args, **kwargs)',
     '    os.kill(os.getpid(), signal.SIGTERM)',
     '    return child',
     'subprocess.Popen = started_then_signalled',
-    'sys.argv = [sys.argv[1], "0", "sleep", "37.25"]',
-    'runpy.run_path(sys.argv[0], run_name="__main__")',
+    'code = sys.argv.pop(1)',
+    'exec(compile(code, "exec-supervisor", "exec"), {"__name__": "__main__"})',
   ].join('\n');
   try {
-    const r = spawnSync('/usr/bin/python3', ['-B', '-c', harness, supervisor], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('/usr/bin/python3', ['-B', '-c', harness, code!, ...supervisorArgs], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 137, `supervisor ended with ${r.status ?? r.signal}: ${r.stderr}`);
     await waitFor('the command killed', 5000, async () => !running('^sleep 37\\.25$'), 50);
   } finally {
