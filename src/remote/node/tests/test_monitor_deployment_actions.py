@@ -317,6 +317,10 @@ class MdsRegisterAuth(unittest.TestCase):
         self.assertIn('response="6629fae49393a05397450978507c4ef1"', header)
         self.assertIn('opaque="5ccc069c403ebaf9f0171e9517f40e41"', header)
 
+    def test_a_challenge_asking_only_for_auth_int_fails_clearly(self):
+        with self.assertRaisesRegex(mds.AuthError, 'auth-int'):
+            mds.digest_authorization({'realm': 'r', 'nonce': 'n', 'qop': 'auth-int'}, 'u', 'p', 'sip:x', 'Authorization')
+
     def test_an_unsupported_digest_algorithm_fails_clearly(self):
         with self.assertRaisesRegex(mds.AuthError, 'SHA-512'):
             mds.digest_authorization({'realm': 'r', 'nonce': 'n', 'algorithm': 'SHA-512'}, 'u', 'p', 'sip:x', 'Authorization')
