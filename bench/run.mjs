@@ -12,6 +12,7 @@ import { cleanupNow, onCleanup } from './lib/cleanup.mjs';
 import { writeConfigs } from './lib/config.mjs';
 import { Fleet } from './lib/fleet.mjs';
 import { floorHandshake, floorTarPush } from './lib/floor.mjs';
+import { timedEnvironment } from './lib/environment.mjs';
 import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
 import { LAB, USAGE, parseOptions } from './lib/options.mjs';
@@ -25,6 +26,8 @@ import { loopbackTarget, startLabTarget, stopLab } from './lib/targets.mjs';
 import { WORKLOAD, compareWithExpected, renderTrees } from './lib/workload.mjs';
 
 const log = (text) => process.stderr.write(`bench: ${text}\n`);
+// The environment of every timed command, tools and floor alike; set once by main().
+let baseEnv;
 
 async function main() {
   let opts;
@@ -43,12 +46,15 @@ async function main() {
     return 1;
   }
   const t0 = process.hrtime.bigint();
+  const environment = timedEnvironment(opts);
+  baseEnv = environment.env;
   if (opts.install) ensurePackages(packagesFor(opts.tools), log);
 
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: describeMachine(),
-    options: `--hosts ${opts.hosts.join(',')} --runs ${opts.runs} --tools ${opts.tools.join(',')} --cases ${opts.cases.join(',')}${opts.full ? ' --full' : ` --budget ${opts.budgetMinutes}`}`,
+    options: `--hosts ${opts.hosts.join(',')} --runs ${opts.runs} --tools ${opts.tools.join(',')} --cases ${opts.cases.join(',')}${opts.full ? ' --full' : ` --budget ${opts.budgetMinutes}`}${opts.inheritEnv ? ' --inherit-env' : ''}`,
+    environment: environment.description,
     measurements: [],
     floors: [],
     correctness: [],
@@ -234,7 +240,7 @@ async function benchHostCount(target, schedule, tools, opts, results) {
 async function timedRun(tool, caseId, n, hosts, configs, run) {
   const dir = runDirFor(n, caseId, tool, run);
   const logFile = join(dir, 'output.log');
-  const { argv, env, adopt, cleanup } = TOOLS[tool].command(caseId, configs, dir);
+  const { argv, env, adopt, cleanup } = TOOLS[tool].command(caseId, configs, dir, baseEnv);
   writeFileSync(join(dir, 'command'), `${argv.join(' ')}\n`);
   try {
     const res = await measure(argv, { env, logFile, adopt });
@@ -270,7 +276,7 @@ async function benchFloor({ n, count, hosts, ssh }, runs, results) {
   const rendered = join(RENDERED_DIR, `n${n}`);
   renderTrees(count, rendered);
   for (let r = 1; r <= runs; r++) {
-    for (const [kind, fn] of [['handshake', () => floorHandshake(hosts, ssh)], ['tar', () => floorTarPush(hosts, rendered, ssh)]]) {
+    for (const [kind, fn] of [['handshake', () => floorHandshake(hosts, ssh, baseEnv)], ['tar', () => floorTarPush(hosts, rendered, ssh, baseEnv)]]) {
       try {
         const seconds = await fn();
         results.floors.push({ n, kind, run: r, seconds });

@@ -18,10 +18,10 @@ export function sshArgv(address, remoteArgv, ssh = FLEET_SSH) {
   ];
 }
 
-function runOne(argv, stdinFile) {
+function runOne(argv, env, stdinFile) {
   return new Promise((resolve, reject) => {
     const fd = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-    const child = spawn(argv[0], argv.slice(1), { stdio: [fd, 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: [fd, 'ignore', 'pipe'] });
     ownProcess(child.pid, 'ssh (floor)');
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -41,8 +41,9 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-export function floorHandshake(hosts, ssh) {
-  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['true'], ssh)))));
+/** env: the timed commands' environment (bench/lib/environment.mjs). */
+export function floorHandshake(hosts, ssh, env) {
+  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['true'], ssh), env))));
 }
 
 /**
@@ -50,8 +51,8 @@ export function floorHandshake(hosts, ssh) {
  * into its own scratch dir on the host, emptied over SSH before the clock
  * starts (the same way for the simulated hosts and the lab's nodes).
  */
-export async function floorTarPush(hosts, renderedDir, ssh) {
+export async function floorTarPush(hosts, renderedDir, ssh, env) {
   const scratch = (h) => join(FLOOR_DIR, h.hostname);
-  await Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['rm', '-rf', scratch(h), '&&', 'mkdir', '-p', scratch(h)], ssh))));
-  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['tar', '-x', '-C', scratch(h)], ssh), join(renderedDir, `${h.hostname}.tar`)))));
+  await Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['rm', '-rf', scratch(h), '&&', 'mkdir', '-p', scratch(h)], ssh), env)));
+  return timed(() => Promise.all(hosts.map((h) => runOne(sshArgv(h.address, ['tar', '-x', '-C', scratch(h)], ssh), env, join(renderedDir, `${h.hostname}.tar`)))));
 }

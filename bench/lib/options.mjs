@@ -1,4 +1,4 @@
-// npm run bench -- [--hosts lab,2,10,50,200] [--runs 3] [--tools ansible,mitogen,xivo-ha] [--cases a,b,c] [--budget 20 | --full] [--no-install]
+// npm run bench -- [--hosts lab,2,10,50,200] [--runs 3] [--tools ansible,mitogen,xivo-ha] [--cases a,b,c] [--budget 20 | --full] [--inherit-env] [--no-install]
 
 import { parseArgs } from 'node:util';
 import { ALL_TOOLS, CASES } from './schedule.mjs';
@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --full          no time budget, and every tool at every count up to 50 (about 45 min
                   on a quiet machine, far more on a loaded one)
   --no-floor      skip the SSH floor measurements
+  --inherit-env   time the tools in this shell's environment, not a root login's on stock
+                  Debian (PATH, HOME, SHELL, USER, LOGNAME, LANG)
   --no-install    do not apt-get install missing packages
   -h, --help`;
 
@@ -40,6 +42,7 @@ export function parseOptions(argv) {
       budget: { type: 'string' },
       full: { type: 'boolean', default: false },
       'no-floor': { type: 'boolean', default: false },
+      'inherit-env': { type: 'boolean', default: false },
       'no-install': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -66,6 +69,7 @@ export function parseOptions(argv) {
     cases: CASES.filter((c) => list(values.cases, CASES, 'cases').includes(c)),
     full: values.full,
     floor: !values['no-floor'],
+    inheritEnv: values['inherit-env'],
     install: !values['no-install'],
   };
 }

@@ -58,7 +58,9 @@ export function renderReport(results) {
   out.push(`# xivo-ha vs Ansible: provisioning benchmark, ${results.date}`, '');
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, kernel ${m.kernel}, ${m.os ?? ''}`);
   out.push(`Tools: ${m.ansible ?? 'ansible: not installed'}; ansible-mitogen ${m.mitogen ?? '—'}; xivo-ha ${m.commit ?? ''} on Node ${m.node}; ${m.openssh ?? ''}`);
-  out.push(`Options: ${results.options}`, '');
+  out.push(`Options: ${results.options}`);
+  if (results.environment) out.push(`Environment of every timed command: ${results.environment}.`);
+  out.push('');
   if (results.status !== 'complete') {
     const state = results.status === 'running' ? 'still running when this was written' : results.status;
     out.push(`**Partial report**: the bench was ${state} after ${formatSeconds(results.elapsedSeconds)}; below is what it had measured by then, the rest of its schedule was not run.`, '');

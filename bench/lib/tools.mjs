@@ -15,15 +15,15 @@ function ansibleTool(id, cfgKey) {
   return {
     id,
     label: TOOL_LABELS[id],
-    /** Returns {argv, env, cleanup} for one timed run. */
-    command(caseId, configs, runDir) {
+    /** Returns {argv, env, cleanup} for one timed run; baseEnv: bench/lib/environment.mjs. */
+    command(caseId, configs, runDir, baseEnv) {
       // A fresh control path directory per run: no run reuses another's ssh masters.
       const controlDir = join(runDir, 'cp');
       mkdirSync(controlDir, { recursive: true });
       const argv = ['ansible-playbook', '-i', configs.inventory, PLAYBOOK];
       if (caseId === 'c') argv.push('--check', '--diff');
       const env = {
-        ...process.env,
+        ...baseEnv,
         ANSIBLE_CONFIG: configs[cfgKey],
         ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
         ANSIBLE_NOCOLOR: '1',
@@ -67,10 +67,10 @@ export function buildXivoHa() {
 const xivoHa = {
   id: 'xivo-ha',
   label: TOOL_LABELS['xivo-ha'],
-  command(caseId, configs) {
+  command(caseId, configs, runDir, baseEnv) {
     const entry = xivoHaEntry();
     const argv = [process.execPath, entry, caseId === 'c' ? 'plan' : 'apply', '-i', configs.inventory, PLAYBOOK, '--json'];
-    return { argv, env: { ...process.env, NO_COLOR: '1' }, cleanup: () => {} };
+    return { argv, env: { ...baseEnv, NO_COLOR: '1' }, cleanup: () => {} };
   },
   verify(logFile, hosts, caseId, workload) {
     return verifyXivoHaLog(logFile, hosts.map((h) => h.hostname), caseId, workload);

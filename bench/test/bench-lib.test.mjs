@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, summarise, formatSeconds, formatRatio } from '../lib/stats.mjs';
@@ -17,7 +17,9 @@ import { renderInventory } from '../lib/config.mjs';
 import { parseOptions } from '../lib/options.mjs';
 import { renderReport } from '../lib/report.mjs';
 import { LAB_SSH, labHosts, parseLabUp } from '../lib/targets.mjs';
-import { sshArgv } from '../lib/floor.mjs';
+import { floorHandshake, sshArgv } from '../lib/floor.mjs';
+import { DEBIAN_ROOT_PATH, timedEnvironment } from '../lib/environment.mjs';
+import { TOOLS } from '../lib/tools.mjs';
 
 const workload = {
   expected: { tasks_per_host: 2 },
@@ -221,4 +223,45 @@ test('takes the lab as a host count, first, and refuses other words', () => {
   assert.deepEqual(parseOptions(['--hosts', '10,lab']).hosts, ['lab', 10]);
   assert.throws(() => parseOptions(['--hosts', '2,labs']), /'labs' is neither 'lab' nor a host count/);
   assert.throws(() => parseOptions(['--full', '--budget', '5']), /--full runs the whole schedule/);
+});
+
+test("times every tool in a root login's environment, without the caller's exports, unless --inherit-env", () => {
+  const caller = { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', PATH: `/root/.pyenv/shims:${DEBIAN_ROOT_PATH}` };
+  const { env, description } = timedEnvironment(parseOptions([]), caller);
+  assert.deepEqual(Object.keys(env).sort(), ['HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'USER']);
+  assert.equal(env.PATH, DEBIAN_ROOT_PATH);
+  assert.match(description, /root login/);
+  const configs = { inventory: '/tmp/inventory.yml', ansibleCfg: '/tmp/ansible.cfg', mitogenCfg: '/tmp/mitogen.cfg' };
+  const runDir = mkdtempSync(join(tmpdir(), 'bench-env-'));
+  try {
+    for (const tool of Object.values(TOOLS)) {
+      const command = tool.command('b', configs, runDir, env);
+      command.cleanup();
+      // The base environment plus only the tool's own settings.
+      const added = Object.keys(command.env).filter((name) => !(name in env));
+      assert.deepEqual(added.filter((name) => !/^(ANSIBLE_[A-Z_]+|NO_COLOR)$/.test(name)), [], tool.id);
+      assert.equal(command.env.PATH, DEBIAN_ROOT_PATH, tool.id);
+    }
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  const inherited = timedEnvironment(parseOptions(['--inherit-env']), caller);
+  assert.equal(inherited.env.NODE_EXTRA_CA_CERTS, caller.NODE_EXTRA_CA_CERTS);
+});
+
+test('runs the floor\'s ssh in the environment it is given, nothing more', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-env-'));
+  try {
+    // A stand-in ssh that records the environment it was started with.
+    writeFileSync(join(dir, 'ssh'), `#!/bin/sh\n/usr/bin/env > "${dir}/env-$$"\n`);
+    chmodSync(join(dir, 'ssh'), 0o755);
+    const seconds = await floorHandshake([{ address: '127.0.0.2' }], { port: 2222, key: '/k', knownHosts: '/kh' }, { PATH: `${dir}:/usr/bin:/bin`, ONLY_THIS: '1' });
+    assert.ok(seconds > 0);
+    const recorded = readdirSync(dir).filter((f) => f.startsWith('env-')).map((f) => readFileSync(join(dir, f), 'utf8'));
+    assert.equal(recorded.length, 1);
+    const names = recorded[0].trim().split('\n').map((line) => line.split('=')[0]).filter((n) => n !== 'PWD' && n !== '_' && n !== 'SHLVL');
+    assert.deepEqual(names.sort(), ['ONLY_THIS', 'PATH']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
