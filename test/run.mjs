@@ -102,7 +102,17 @@ function systemPythonFirst() {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
 }
-const stepEnv = { FORCE_COLOR: '0', ...systemPythonFirst() };
+/**
+ * The CLI keeps V8's compiled code in the user's cache directory
+ * (src/cli/compile-cache.ts): the suite's runs keep theirs in a directory of
+ * its own, removed at the end, and share it, as an operator's runs do.
+ */
+function suiteCompileCache() {
+  const dir = mkdtempSync(join(tmpdir(), 'xivo-ha-test-compile-cache-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { XIVO_HA_COMPILE_CACHE: join(dir, 'cache') };
+}
+const stepEnv = { FORCE_COLOR: '0', ...systemPythonFirst(), ...suiteCompileCache() };
 
 /** Runs a command with its output buffered, printed as one block when it ends. */
 function step(label, cmd, argv, { countTests = false, env = {} } = {}) {
@@ -147,7 +157,7 @@ const machineCpuAtStart = machineCpuSeconds();
 
 const results = [];
 const record = (r) => results.push(...[r].flat());
-const lab = ['dist/bundle/xivo-ha.js', 'lab'];
+const lab = ['dist/bundle/xivo-ha.cjs', 'lab'];
 
 // The build (CPU) and apt-get (network, dpkg) overlap: on a fresh machine both are on the critical path.
 const [packagesReady] = await Promise.all([

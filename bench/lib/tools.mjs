@@ -39,7 +39,7 @@ function ansibleTool(id, cfgKey) {
   };
 }
 
-/** The CLI entry operators run: package.json's bin (the bundled dist/bundle/xivo-ha.js). */
+/** The CLI entry operators run: package.json's bin (the bundled dist/bundle/xivo-ha.cjs). */
 export function xivoHaEntry() {
   const { bin } = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'));
   const p = join(REPO_DIR, typeof bin === 'string' ? bin : bin['xivo-ha']);

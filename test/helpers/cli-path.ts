@@ -1,4 +1,4 @@
-// Where integration tests find the xivo-ha CLI: dist/bundle/xivo-ha.js,
+// Where integration tests find the xivo-ha CLI: dist/bundle/xivo-ha.cjs,
 // package.json's bin, as an operator runs it. Running the sources through tsx
 // instead costs about half a second of CPU per call (the whole engine is
 // transpiled in each new process), and the suite makes hundreds of calls on
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { newestMtime } from '../newest-mtime.mjs';
 
 export const packageRoot = join(import.meta.dirname, '..', '..');
-export const cliPath = join(packageRoot, 'dist', 'bundle', 'xivo-ha.js');
+export const cliPath = join(packageRoot, 'dist', 'bundle', 'xivo-ha.cjs');
 
 let checked = false;
 

@@ -1,4 +1,4 @@
-// The bundled CLI (dist/bundle/xivo-ha.js, package.json's bin) must behave as
+// The bundled CLI (dist/bundle/xivo-ha.cjs, package.json's bin, running dist/bundle/main.cjs) must behave as
 // the files it was built from: it finds the schemas, the precompiled
 // validators and the agent from its own place, and keeps the commands' lazy
 // imports lazy (src/build/bundle.ts). The integration tests run the same
@@ -70,7 +70,7 @@ test("the bundle validates with the precompiled validators, never Ajv's compiler
 
 test('ssh2 is left to node_modules, where its native crypto binding is found', () => {
   const dir = join(packageRoot, 'dist', 'bundle');
-  const bundled = readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const bundled = readdirSync(dir).filter((f) => f.endsWith('.cjs')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
   assert.doesNotMatch(bundled, /^\/\/ node_modules\/ssh2\//m, 'ssh2 was bundled');
   assert.match(bundled, /"ssh2\/lib\/client\.js"/);
 });
