@@ -3,7 +3,7 @@
 
 import type { Inventory, Playbook } from '../core/model.js';
 import { findModule } from '../modules/index.js';
-import { expressionSyntaxErrors, expressionUndefinedVariables, templateSyntaxErrors, undefinedVariables } from '../template/index.js';
+import { expressionSyntaxErrors, expressionUndefinedVariables, namesDefinedByCondition, templateSyntaxErrors, undefinedVariables } from '../template/index.js';
 import { loadPlaybookWith, parsePlaybookWith, type PlaybookLoadOptions } from './playbook.js';
 import type { TemplateChecker } from './variable-check.js';
 
@@ -12,7 +12,7 @@ export { selectHosts } from './host-pattern.js';
 export { normaliseHaSettings, type HaSettings } from './ha-settings.js';
 export type { PlaybookLoadOptions } from './playbook.js';
 
-const templates: TemplateChecker = { undefinedVariables, expressionUndefinedVariables, templateSyntaxErrors, expressionSyntaxErrors };
+const templates: TemplateChecker = { undefinedVariables, expressionUndefinedVariables, namesDefinedByCondition, templateSyntaxErrors, expressionSyntaxErrors };
 
 /** Loads a playbook checked against the module registry and the template engine; options replace either (tests). */
 export function loadPlaybook(path: string, inventory: Inventory, options: Partial<PlaybookLoadOptions> = {}): Playbook {

@@ -1,7 +1,11 @@
 // Every variable a playbook uses must be known before the run: from the
 // inventory, play or task vars, extra vars, an earlier task's `register`, the
 // loop variable, or Ansible's magic variables. What is referenced without an
-// `is defined` / `default` guard and known nowhere is a located error.
+// `is defined` / `default` guard and known nowhere is a located error. A
+// task's `when: x is defined` guards the task's arguments, its
+// changed_when/failed_when and its template: Ansible evaluates none of them
+// when the condition is false. Not its name or loop, which Ansible evaluates
+// first.
 // Templates referenced by `template: src=` are checked too; a missing
 // controller-side src file is an error here rather than halfway through a run.
 
@@ -21,6 +25,8 @@ export interface TemplateChecker {
   undefinedVariables(text: string, isKnown: IsKnown): string[];
   /** The same for a bare expression (when, changed_when, assert that, debug var). */
   expressionUndefinedVariables(expr: string, isKnown: IsKnown): string[];
+  /** Names a true condition proves defined (`x is defined and y is defined`). */
+  namesDefinedByCondition?(expr: string): string[];
   /** Syntax errors, unknown filters and tests; line and column within the text. */
   templateSyntaxErrors?(text: string): TemplateProblem[];
   expressionSyntaxErrors?(expr: string): TemplateProblem[];
@@ -90,21 +96,29 @@ function checkTask(p: PlayCheck, task: BuiltTask, known: Set<string>): void {
   const loopKey = raw('loop') !== undefined ? 'loop' : 'with_items';
   checkStrings(p, raw(loopKey), [...path, loopKey], known);
   checkExpressions(p, raw('when'), [...path, 'when'], known);
+  // What the rest of the task sees: it is evaluated only once `when` holds.
+  const running = new Set([...known, ...definedByWhen(p, raw('when'))]);
 
   const argsPath = [...path, task.moduleKey];
   const args = spec.args;
   for (const [key, value] of Object.entries(args)) {
-    if (spec.module === 'debug' && key === 'var') checkExpressions(p, value, [...argsPath, key], known);
-    else if (spec.module === 'assert' && key === 'that') checkExpressions(p, value, [...argsPath, key], known);
-    else checkStrings(p, value, [...argsPath, key], known);
+    if (spec.module === 'debug' && key === 'var') checkExpressions(p, value, [...argsPath, key], running);
+    else if (spec.module === 'assert' && key === 'that') checkExpressions(p, value, [...argsPath, key], running);
+    else checkStrings(p, value, [...argsPath, key], running);
   }
 
-  const afterRun = spec.register ? new Set([...known, spec.register]) : known;
+  const afterRun = spec.register ? new Set([...running, spec.register]) : running;
   checkExpressions(p, raw('changed_when'), [...path, 'changed_when'], afterRun);
   checkExpressions(p, raw('failed_when'), [...path, 'failed_when'], afterRun);
 
-  if (spec.module === 'template') checkLocalSource(p, task, 'templates', known);
-  if (spec.module === 'copy' && args['remote_src'] !== true && args['remote_src'] !== 'yes') checkLocalSource(p, task, 'files', known);
+  if (spec.module === 'template') checkLocalSource(p, task, 'templates', running);
+  if (spec.module === 'copy' && args['remote_src'] !== true && args['remote_src'] !== 'yes') checkLocalSource(p, task, 'files', running);
+}
+
+/** `when` is one condition or a list of them, all of which must hold. */
+function definedByWhen(p: PlayCheck, when: unknown): string[] {
+  const conditions = Array.isArray(when) ? when : [when];
+  return conditions.flatMap((c) => (typeof c === 'string' ? (p.checker.namesDefinedByCondition?.(c) ?? []) : []));
 }
 
 function checkLocalSource(p: PlayCheck, task: BuiltTask, kind: 'templates' | 'files', known: Set<string>): void {

@@ -160,6 +160,27 @@ export function collectUndefined(visit: (v: Visitor) => void, isKnown: (name: st
   return used.filter((n) => !guarded.has(n) && !bound.has(n) && !isGlobalName(n) && !isKnown(n));
 }
 
+/**
+ * Top-level names that are defined whenever the condition is true: those of
+ * `x is defined` (or `x.y is defined`, `x is not undefined`,
+ * `not x is undefined`), alone or joined by `and`. Anything else (`or`, a
+ * comparison, a filter) proves nothing and gives none.
+ */
+export function namesDefinedWhenTrue(e: Expr): string[] {
+  if (e.kind === 'and') return [...namesDefinedWhenTrue(e.left), ...namesDefinedWhenTrue(e.right)];
+  const positive = e.kind === 'unary' && e.op === 'not' ? negatedTest(e.operand) : e;
+  if (positive?.kind !== 'test') return [];
+  const name = positive.name.replace(/^ansible\.builtin\./, '');
+  const proves = (name === 'defined' && !positive.negated) || (name === 'undefined' && positive.negated);
+  const root = proves ? rootName(positive.target) : undefined;
+  return root ? [root] : [];
+}
+
+/** `not (x is T)` read as `x is not T`. */
+function negatedTest(e: Expr): Expr | undefined {
+  return e.kind === 'test' ? { ...e, negated: !e.negated } : undefined;
+}
+
 /** Unknown filters and tests, located. */
 export function unknownNames(visit: (v: Visitor) => void): TemplateProblem[] {
   const problems: TemplateProblem[] = [];

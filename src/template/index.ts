@@ -11,7 +11,7 @@ import type { Vars } from '../core/model.js';
 import { Secret } from '../core/secret.js';
 import { isUnknown, type Unknown } from '../core/unknown.js';
 import type { Expr, Stmt } from './ast.js';
-import { collectUndefined, problemOf, unknownNames, walkExpr, walkStatements, type TemplateProblem } from './analyze.js';
+import { collectUndefined, namesDefinedWhenTrue, problemOf, unknownNames, walkExpr, walkStatements, type TemplateProblem } from './analyze.js';
 import { TemplateError } from './errors.js';
 import { Context, evaluate, execute } from './evaluate.js';
 import { parseExpression, parseTemplate } from './parser.js';
@@ -273,6 +273,20 @@ export function expressionUndefinedVariables(expr: string, isKnown: (name: strin
   if (looksLikeTemplate(expr)) return undefinedVariables(expr, isKnown);
   const tree = parsedExpression(expr);
   return collectUndefined((v) => walkExpr(tree, v), isKnown);
+}
+
+/**
+ * Names a task's `when` condition (a bare expression) proves defined when it
+ * is true; none for a condition that does not parse (reported elsewhere).
+ */
+export function namesDefinedByCondition(expr: string): string[] {
+  if (looksLikeTemplate(expr)) return [];
+  try {
+    return namesDefinedWhenTrue(parsedExpression(expr));
+  } catch (err) {
+    if (err instanceof TemplateError) return [];
+    throw err;
+  }
 }
 
 /** Syntax errors and unknown filters or tests in a template, located; empty when it is fine. */

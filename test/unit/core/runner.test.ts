@@ -200,6 +200,18 @@ test('writes nothing on a host when a later task cannot be rendered', async () =
   assert.ok(failed && failed.type === 'host_failed' && /not_defined_anywhere/.test(failed.message));
 });
 
+test("skips, without rendering them, the arguments of a task whose `when: x is defined` is false", async () => {
+  const a = new FakeHost('a').writeFile('/etc/auth.json', 'stale\n');
+  const pb = playbook(play([
+    task('credentials', 'copy', { dest: '/etc/auth.json', content: '{{ password }}' }, { when: ['password is defined'] }),
+    task('no credentials', 'file', { path: '/etc/auth.json', state: 'absent' }, { when: ['password is not defined'] }),
+  ]));
+  const h = harness(inventory({ a: {} }), pb, [a]);
+  assert.equal(await h.run('apply'), 0);
+  assert.equal(a.readFile('/etc/auth.json'), undefined);
+  assert.deepEqual(h.events.filter((e) => e.type === 'task_result').map((e) => e.type === 'task_result' && e.status), ['skipped', 'changed']);
+});
+
 test('hides a secret from every event, including diffs', async () => {
   const secretValue = 'canary-5f1c9d2e-secret';
   const a = new FakeHost('a').writeFile('/etc/turn.conf', 'static-auth-secret=old-value\n');

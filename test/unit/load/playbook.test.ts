@@ -144,6 +144,36 @@ test('reports an undefined variable where it is used, and accepts inventory, pla
   ]);
 });
 
+test("a task's `when: x is defined` lets its arguments, changed_when and template use x, not its name or loop", () => {
+  w.write('templates/secret.j2', 'password={{ secret }}\n');
+  const p = problems(`- hosts: all
+  tasks:
+    - copy: {dest: /etc/a, content: "{{ secret }}"}
+      when: secret is defined
+    - copy: {dest: /etc/b, content: "{{ secret }} {{ token.value }}"}
+      changed_when: secret != token
+      when: [secret is defined, "token.value is defined and 1 == 1"]
+    - template: {src: secret.j2, dest: /etc/c}
+      when: not secret is undefined
+    - name: "for {{ secret }}"
+      debug: {msg: "{{ item }}"}
+      loop: "{{ secret }}"
+      when: secret is defined
+    - copy: {dest: /etc/d, content: "{{ secret }}"}
+      when: secret is defined or 1 == 1
+    - copy: {dest: /etc/e, content: "{{ secret }}"}
+      when: secret is not defined
+    - copy: {dest: /etc/f, content: "{{ secret }}"}
+`);
+  assert.deepEqual(p, [
+    'site.yml:10:13 error: [0].tasks[3].name: undefined variable "secret"',
+    'site.yml:12:13 error: [0].tasks[3].loop: undefined variable "secret"',
+    'site.yml:14:37 error: [0].tasks[4].copy.content: undefined variable "secret"',
+    'site.yml:16:37 error: [0].tasks[5].copy.content: undefined variable "secret"',
+    'site.yml:18:37 error: [0].tasks[6].copy.content: undefined variable "secret"',
+  ]);
+});
+
 test('reports a variable registered only by a later task', () => {
   assert.deepEqual(problems('- hosts: all\n  tasks:\n    - debug: {var: out.rc}\n    - command: "true"\n      register: out\n'), [
     'site.yml:3:20 error: [0].tasks[0].debug.var: undefined variable "out"',
