@@ -6,7 +6,7 @@
 // Ctrl-C when something was measured, and at the end, when it also prints it.
 // docs/bench.md explains what is measured and how to read the table.
 
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupNow, onCleanup } from './lib/cleanup.mjs';
 import { writeConfigs } from './lib/config.mjs';
@@ -16,7 +16,7 @@ import { timedEnvironment } from './lib/environment.mjs';
 import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
 import { LAB, USAGE, parseOptions } from './lib/options.mjs';
-import { HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
+import { COMPILE_CACHE_DIR, HOSTS_DIR, RENDERED_DIR, SNAPSHOT_DIR } from './lib/paths.mjs';
 import { describeMachine, reportFileFor, writeReport } from './lib/report.mjs';
 import { CASE_LABELS, TOOL_LABELS, budgetDrops, describeDrops, planRuns, runsFor } from './lib/schedule.mjs';
 import { formatMegabytes, formatSeconds } from './lib/stats.mjs';
@@ -48,6 +48,7 @@ async function main() {
   const t0 = process.hrtime.bigint();
   const environment = timedEnvironment(opts);
   baseEnv = environment.env;
+  rmSync(COMPILE_CACHE_DIR, { recursive: true, force: true });
   if (opts.install) ensurePackages(packagesFor(opts.tools), log);
 
   const results = {

@@ -23,6 +23,8 @@ export const SNAPSHOT_DIR = join(ROOT, 'snapshots');
 export const FLOOR_DIR = join(ROOT, 'floor');
 export const RENDERED_DIR = join(ROOT, 'rendered');
 export const HOSTS_DIR = join(ROOT, 'hosts');
+/** xivo-ha's V8 code cache (src/cli/compile-cache.ts): emptied as each bench starts. */
+export const COMPILE_CACHE_DIR = join(ROOT, 'xivo-ha-compile-cache');
 
 export const SSH_PORT = 2222;
 /** How every client reaches the simulated hosts (the lab's 2-node case has its own: bench/lib/targets.mjs). */

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_DIR, ROOT } from './paths.mjs';
+import { COMPILE_CACHE_DIR, REPO_DIR, ROOT } from './paths.mjs';
 import { readCmdline } from './measure.mjs';
 import { commandExists, runSync } from './proc.mjs';
 import { TOOL_LABELS } from './schedule.mjs';
@@ -70,7 +70,9 @@ const xivoHa = {
   command(caseId, configs, runDir, baseEnv) {
     const entry = xivoHaEntry();
     const argv = [process.execPath, entry, caseId === 'c' ? 'plan' : 'apply', '-i', configs.inventory, PLAYBOOK, '--json'];
-    return { argv, env: { ...baseEnv, NO_COLOR: '1' }, cleanup: () => {} };
+    // Its code cache in the bench's own directory, empty at the start: the first
+    // run of each command compiles, as an operator's first run after installing.
+    return { argv, env: { ...baseEnv, NO_COLOR: '1', XIVO_HA_COMPILE_CACHE: COMPILE_CACHE_DIR }, cleanup: () => {} };
   },
   verify(logFile, hosts, caseId, workload) {
     return verifyXivoHaLog(logFile, hosts.map((h) => h.hostname), caseId, workload);
