@@ -225,7 +225,9 @@ async function benchHostCount(target, schedule, tools, opts, results) {
       log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: not timed: ${unprepared}`);
       continue;
     }
+    const pairedFloor = opts.floor && tool === 'xivo-ha' && target.count <= PAIRED_FLOOR_MAX_HOSTS ? await floorBefore(target, caseId) : undefined;
     const m = await timedRun(tool, caseId, n, hosts, configs, r);
+    if (pairedFloor !== undefined) m.pairedFloorSeconds = pairedFloor;
     schedule.record(run, m.seconds);
     results.measurements.push(m);
     log(`N=${n} ${CASE_LABELS[caseId]} ${TOOL_LABELS[tool]} run ${r}: ${formatSeconds(m.seconds)}, PSS ${formatMegabytes(m.peakPssBytes)}${m.ok ? '' : `  FAILED: ${m.detail}`}`);
@@ -271,6 +273,25 @@ function compareTrees(n, first, other, results) {
     ok: diffs.length === 0,
     detail: diffs.length === 0 ? 'identical' : `${diffs.length} differences: ${diffs.slice(0, 8).join('; ')}`,
   });
+}
+
+/**
+ * Up to this many hosts, each xivo-ha run is paired with a floor timed just
+ * before it, and xivo-ha / floor is the median of those ratios: this
+ * machine's speed drifts by up to a fifth over minutes (docs/bench.md, *The
+ * SSH floor*), more than the floor's own spread. Above, one run per case
+ * and a floor of many seconds: median over median.
+ */
+const PAIRED_FLOOR_MAX_HOSTS = 10;
+
+/** The floor of a case (tar push for (a), handshake otherwise), timed now; undefined if it failed. */
+async function floorBefore({ n, hosts, ssh }, caseId) {
+  try {
+    return caseId === 'a' ? await floorTarPush(hosts, join(RENDERED_DIR, `n${n}`), ssh, baseEnv) : await floorHandshake(hosts, ssh, baseEnv);
+  } catch (err) {
+    log(`N=${n} floor before ${CASE_LABELS[caseId]}: ${err.message}`);
+    return undefined;
+  }
 }
 
 async function benchFloor({ n, count, hosts, ssh }, runs, results) {

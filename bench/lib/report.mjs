@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { RESULTS_DIR } from './paths.mjs';
 import { CASE_LABELS, CASES, TOOL_LABELS } from './schedule.mjs';
-import { formatMegabytes, formatRatio, formatSeconds, summarise } from './stats.mjs';
+import { formatMegabytes, formatRatio, formatSeconds, median, summarise } from './stats.mjs';
 
 function firstLine(argv) {
   const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
@@ -44,6 +44,19 @@ function cell(s, failed) {
   return `${formatSeconds(s.median)}${range}${failed ? ' ✗' : ''}`;
 }
 
+/**
+ * xivo-ha / floor of one case: when every xivo-ha run has the floor timed
+ * just before it, the median of the runs' own ratios (and of those floors);
+ * else xivo-ha's median over the floor runs' median.
+ */
+export function floorRatio(xivoHaRuns, separateFloor) {
+  if (xivoHaRuns.length > 0 && xivoHaRuns.every((m) => m.pairedFloorSeconds > 0)) {
+    return { floorSeconds: median(xivoHaRuns.map((m) => m.pairedFloorSeconds)), ratio: median(xivoHaRuns.map((m) => m.seconds / m.pairedFloorSeconds)) };
+  }
+  const x = summarise(xivoHaRuns.map((m) => m.seconds));
+  return { floorSeconds: separateFloor?.median, ratio: x && separateFloor ? x.median / separateFloor.median : undefined };
+}
+
 /** results: {date, machine, measurements[], floors[], correctness[], skipped[], options} */
 export function renderReport(results) {
   const { measurements, floors } = results;
@@ -67,15 +80,15 @@ export function renderReport(results) {
   }
   for (const t of results.targets ?? []) out.push(`N=${t.n}: ${t.description}.`);
   if (results.targets?.length) out.push('');
-  out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a).', '');
+  out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a); where each xivo-ha run had a floor timed just before it (N ≤ 10), the floor column is the median of those and xivo-ha / floor the median of the runs\' own ratios, else median over median.', '');
   out.push('| N | case | Ansible | Ansible+Mitogen | xivo-ha | floor | Ansible / xivo-ha | Mitogen / xivo-ha | xivo-ha / floor |');
   out.push('|---|---|---|---|---|---|---|---|---|');
   for (const n of counts) {
     for (const c of CASES) {
       const [a, g, x] = ['ansible', 'mitogen', 'xivo-ha'].map((t) => times(n, c, t));
       if (!a && !g && !x) continue;
-      const fl = floor(n, c === 'a' ? 'tar' : 'handshake');
-      out.push(`| ${n} | ${CASE_LABELS[c]} | ${cell(a, failed(n, c, 'ansible'))} | ${cell(g, failed(n, c, 'mitogen'))} | ${cell(x, failed(n, c, 'xivo-ha'))} | ${fl ? formatSeconds(fl.median) : '—'} | ${formatRatio(a?.median, x?.median)} | ${formatRatio(g?.median, x?.median)} | ${formatRatio(x?.median, fl?.median)} |`);
+      const { floorSeconds, ratio } = floorRatio(measurements.filter((m) => m.n === n && m.case === c && m.tool === 'xivo-ha'), floor(n, c === 'a' ? 'tar' : 'handshake'));
+      out.push(`| ${n} | ${CASE_LABELS[c]} | ${cell(a, failed(n, c, 'ansible'))} | ${cell(g, failed(n, c, 'mitogen'))} | ${cell(x, failed(n, c, 'xivo-ha'))} | ${floorSeconds !== undefined ? formatSeconds(floorSeconds) : '—'} | ${formatRatio(a?.median, x?.median)} | ${formatRatio(g?.median, x?.median)} | ${formatRatio(ratio, 1)} |`);
     }
   }
   out.push('', '## SSH floor', '', '| N | handshake (curve25519), all hosts in parallel | tar push of every final tree |', '|---|---|---|');

@@ -15,7 +15,7 @@ import { diffTrees } from '../lib/trees.mjs';
 import { renderSshdConfig } from '../lib/fleet.mjs';
 import { renderInventory } from '../lib/config.mjs';
 import { parseOptions } from '../lib/options.mjs';
-import { renderReport } from '../lib/report.mjs';
+import { floorRatio, renderReport } from '../lib/report.mjs';
 import { LAB_SSH, labHosts, parseLabUp } from '../lib/targets.mjs';
 import { floorHandshake, sshArgv } from '../lib/floor.mjs';
 import { DEBIAN_ROOT_PATH, timedEnvironment } from '../lib/environment.mjs';
@@ -264,4 +264,19 @@ test('runs the floor\'s ssh in the environment it is given, nothing more', async
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("xivo-ha / floor is the median of each run's ratio to the floor timed just before it, when every run has one", () => {
+  // The machine slowed down between runs: each run and its own floor slowed together.
+  const runs = [{ seconds: 0.6, pairedFloorSeconds: 0.24 }, { seconds: 0.8, pairedFloorSeconds: 0.32 }, { seconds: 0.62, pairedFloorSeconds: 0.25 }];
+  const paired = floorRatio(runs, { median: 0.22 });
+  assert.equal(paired.floorSeconds, 0.25);
+  assert.ok(Math.abs(paired.ratio - 2.5) < 1e-9, String(paired.ratio));
+  // Without a floor for every run: median over the separate floor runs' median.
+  const unpaired = floorRatio([{ seconds: 0.6 }, { seconds: 0.8, pairedFloorSeconds: 0.32 }, { seconds: 0.62 }], { median: 0.2 });
+  assert.deepEqual(unpaired, { floorSeconds: 0.2, ratio: 0.62 / 0.2 });
+  assert.deepEqual(floorRatio([], undefined), { floorSeconds: undefined, ratio: undefined });
+  const report = renderReport({ date: 'd', machine: {}, options: '', floors: [{ n: 2, kind: 'handshake', run: 1, seconds: 0.22 }], correctness: [], skipped: [], elapsedSeconds: 1, status: 'complete',
+    measurements: runs.map((r, i) => ({ n: 2, case: 'b', tool: 'xivo-ha', run: i + 1, peakRssBytes: 1, peakPssBytes: 1, ok: true, ...r })) });
+  assert.match(report, /\| 2 \| \(b\) no-op apply \| — \| — \| 0\.62 s \(0\.60–0\.80 s\) \| 0\.25 s \| — \| — \| 2\.5x \|/);
 });
