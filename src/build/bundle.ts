@@ -35,7 +35,12 @@ const BUNDLE_EXTERNAL = ['ssh2', 'pg', 'zx', 'ajv'];
 export const BUNDLE_FILE = 'main.cjs';
 export const ENTRY_FILE = 'xivo-ha.cjs';
 
-/** CommonJS has no import.meta: each file's URL is made from its __filename. */
+/**
+ * CommonJS has no import.meta: each file's URL is made from its __filename.
+ * The banner starts with the "use strict" directive: ES modules are strict
+ * code, and esbuild's own directive, placed after a banner statement, would
+ * be a mere string and leave the bundle sloppy.
+ */
 const COMMONJS_OPTIONS: BuildOptions = {
   bundle: true,
   format: 'cjs',
@@ -43,7 +48,7 @@ const COMMONJS_OPTIONS: BuildOptions = {
   target: 'node20',
   external: BUNDLE_EXTERNAL,
   define: { 'import.meta.url': '__xivoHaFileUrl' },
-  banner: { js: "const __xivoHaFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "\"use strict\";\nconst __xivoHaFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 };
 

@@ -74,3 +74,12 @@ test('ssh2 is left to node_modules, where its native crypto binding is found', (
   assert.doesNotMatch(bundled, /^\/\/ node_modules\/ssh2\//m, 'ssh2 was bundled');
   assert.match(bundled, /"ssh2\/lib\/client\.js"/);
 });
+
+test('the bundle and its entry are strict mode code, as the ES modules they are built from', () => {
+  for (const file of ['main.cjs', 'xivo-ha.cjs']) {
+    const text = readFileSync(join(packageRoot, 'dist', 'bundle', file), 'utf8');
+    // The directive must be the first statement; a hashbang and comments may come before it.
+    const first = text.split('\n').find((line) => line.trim() !== '' && !line.startsWith('#!') && !line.startsWith('//'));
+    assert.equal(first, '"use strict";', file);
+  }
+});
