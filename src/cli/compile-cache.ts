@@ -15,7 +15,7 @@
 // or another source length; the file name holds a hash of the bundle's
 // content, so a rebuilt bundle never meets old code.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,7 +81,8 @@ export function readCache(dir: string, name: string): CacheRead {
   if (dirWhy) return { status: 'untrusted', why: `${dir}: ${dirWhy}` };
   let fd: number;
   try {
-    fd = openSync(join(dir, name), 'r');
+    // Non-blocking: a FIFO put there would otherwise hang every start.
+    fd = openSync(join(dir, name), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch {
     return { status: 'absent' };
   }

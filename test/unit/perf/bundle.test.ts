@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withTempDir } from '../../helpers/temp-dir.js';
 import { builtCli, packageRoot } from '../../helpers/cli-path.js';
 
 // Every ES module resolved and every CommonJS module loaded, printed on stderr.
@@ -29,14 +29,7 @@ function runBundle(args: string[], dir: string): { status: number | null; stdout
   return { status: run.status, stdout: run.stdout, stderr, loaded };
 }
 
-function withDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'xivo-ha-bundle-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => void): void => withTempDir('xivo-ha-bundle-', fn);
 
 test('package.json runs the bundle', () => {
   const { bin } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };

@@ -6,26 +6,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compileCacheDir, compileCacheName, distrust, writeCache } from '../../../src/cli/compile-cache.js';
+import { withTempDir } from '../../helpers/temp-dir.js';
 import { builtCli } from '../../helpers/cli-path.js';
 
 const { NODE_TEST_CONTEXT: _, ...parentEnv } = process.env;
 
-function withDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'xivo-ha-compile-cache-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => void): void => withTempDir('xivo-ha-compile-cache-', fn);
 
 /** Runs the CLI with its cache in cacheDir; returns its output and what the cache trace said. */
 function runCli(args: string[], cacheDir: string, nodeArgs: string[] = []): { status: number | null; stdout: string; trace: string[] } {
   const run = spawnSync(process.execPath, [...nodeArgs, builtCli(), ...args], {
+    timeout: 60_000,
     env: { ...parentEnv, XIVO_HA_COMPILE_CACHE: cacheDir, XIVO_HA_COMPILE_CACHE_TRACE: '1', NO_COLOR: '1' },
     encoding: 'utf8',
   });
@@ -90,6 +84,18 @@ test('a cache file others can write is not read', () => {
     writeFileSync(file, 'planted');
     chmodSync(file, 0o666);
     assert.deepEqual(runCli(['--help'], cache).trace, [`untrusted ${file}: ${file}: writable by group or others (mode 666)`]);
+  });
+});
+
+test('a FIFO where the cache should be is not read, and the command does not wait on it', () => {
+  withDir((dir) => {
+    const cache = join(dir, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    const file = cacheFileFor(cache, 'other');
+    assert.equal(spawnSync('mkfifo', ['-m', '600', file]).status, 0);
+    const run = runCli(['--help'], cache);
+    assert.equal(run.status, 0);
+    assert.deepEqual(run.trace, [`untrusted ${file}: ${file}: not a file`]);
   });
 });
 
