@@ -96,8 +96,9 @@ function checkTask(p: PlayCheck, task: BuiltTask, known: Set<string>): void {
   const loopKey = raw('loop') !== undefined ? 'loop' : 'with_items';
   checkStrings(p, raw(loopKey), [...path, loopKey], known);
   checkExpressions(p, raw('when'), [...path, 'when'], known);
-  // What the rest of the task sees: it is evaluated only once `when` holds.
-  const running = new Set([...known, ...definedByWhen(p, raw('when'))]);
+  // What the rest of the task sees: it is evaluated only once `when` holds
+  // (spec.when: the conditions as bare expressions, outer braces removed).
+  const running = new Set([...known, ...spec.when.flatMap((c) => p.checker.namesDefinedByCondition?.(c) ?? [])]);
 
   const argsPath = [...path, task.moduleKey];
   const args = spec.args;
@@ -113,12 +114,6 @@ function checkTask(p: PlayCheck, task: BuiltTask, known: Set<string>): void {
 
   if (spec.module === 'template') checkLocalSource(p, task, 'templates', running);
   if (spec.module === 'copy' && args['remote_src'] !== true && args['remote_src'] !== 'yes') checkLocalSource(p, task, 'files', running);
-}
-
-/** `when` is one condition or a list of them, all of which must hold. */
-function definedByWhen(p: PlayCheck, when: unknown): string[] {
-  const conditions = Array.isArray(when) ? when : [when];
-  return conditions.flatMap((c) => (typeof c === 'string' ? (p.checker.namesDefinedByCondition?.(c) ?? []) : []));
 }
 
 function checkLocalSource(p: PlayCheck, task: BuiltTask, kind: 'templates' | 'files', known: Set<string>): void {

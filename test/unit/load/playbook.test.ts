@@ -154,7 +154,7 @@ test("a task's `when: x is defined` lets its arguments, changed_when and templat
       changed_when: secret != token
       when: [secret is defined, "token.value is defined and 1 == 1"]
     - template: {src: secret.j2, dest: /etc/c}
-      when: not secret is undefined
+      when: "{{ not secret is undefined }}"
     - name: "for {{ secret }}"
       debug: {msg: "{{ item }}"}
       loop: "{{ secret }}"
