@@ -31,9 +31,9 @@ import { GENERATED_VALIDATORS_FILE } from '../load/validators/keys.js';
 
 const BUNDLE_EXTERNAL = ['ssh2', 'pg', 'zx', 'ajv'];
 
-/** The bundle's file, run by the entry; and the entry, package.json's bin. */
-export const BUNDLE_FILE = 'main.cjs';
-export const ENTRY_FILE = 'xivo-ha.cjs';
+/** The bundle's file, run by the entry (src/cli/launch.ts names it too); and the entry, package.json's bin. */
+const BUNDLE_FILE = 'main.cjs';
+const ENTRY_FILE = 'xivo-ha.cjs';
 
 /**
  * CommonJS has no import.meta: each file's URL is made from its __filename.

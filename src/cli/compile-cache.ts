@@ -12,8 +12,8 @@
 // Code in that file runs as the user, so it is used only from a directory and
 // file the user owns that nobody else can write; anything else is ignored (and
 // never written to). V8 itself rejects data made by another V8, other flags
-// or another source length; the file name holds a hash of the bundle's
-// content, so a rebuilt bundle never meets old code.
+// or another source length; the file name holds the bundle's modification
+// time and size (compileCacheName), so a rebuilt bundle never meets old code.
 
 import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
