@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutLink, ensureLab, execOk, execOn, nodeAnswersSip, provisionedPair, readNodeFile, replicateNow, revive, setLinkLoss, slaveMonitorState, standbyWithMasterAnswering, writeInventory, type MonitorState } from '../helpers/lab.js';
+import { cutLink, ensureLab, execOk, execOn, findNode, nodeAnswersSip, provisionedPair, readNodeFile, replicateNow, revive, setLinkLoss, slaveMonitorState, standbyWithMasterAnswering, writeInventory, type MonitorState } from '../helpers/lab.js';
 import { applyTwice, xivoHa } from '../helpers/xivo-ha-cli.js';
 import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
 
@@ -17,6 +17,8 @@ import { sleep, waitFor as waitForEvery } from '../helpers/wait.js';
 const waitFor = <T>(what: string, boundMs: number, check: () => Promise<T | undefined | false>): Promise<T> => waitForEvery(what, boundMs, check, 250);
 
 const STATE = '/var/lib/xivo-ha/monitor-state.json';
+/** The nft table scenario 1 adds on the slave to drop the master's ssh. */
+const SSH_BLOCK = 'xivo_ha_failover_test';
 const FAST_BOUND_MS = 60_000;
 const PSQL = ['runuser', '-u', 'postgres', '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', 'asterisk', '-c'];
 
@@ -74,6 +76,7 @@ before(async () => {
 
 after(async () => {
   await setLinkLoss('master', 0).catch(() => undefined);
+  await execOn('slave', ['nft', 'delete', 'table', 'inet', SSH_BLOCK]).catch(() => undefined); // when scenario 1 failed half-way
   await revive('master').catch(() => undefined);
   await revive('slave').catch(() => undefined);
   // The pair stays for the chain's next file, which checks it is at rest.
@@ -134,12 +137,24 @@ test('1. master link cut: the slave answers SIP (fast profile, measured); the cu
     console.log(`the cut-off master stopped its telephony ${((Date.now() - cut) / 1000).toFixed(1)} s after the cut`);
     const master = JSON.parse(await readNodeFile('master', STATE)) as { state: string; reason: string };
     assert.equal(master.state, 'fenced', master.reason);
+    // As on a loaded slave that logs in too slowly: the master's first asks
+    // after its link returns get no answer over ssh, and the slave's SIP must
+    // hold the master's telephony instead (a CI run saw both nodes answer
+    // for 2 s when a silent ask released it).
+    await execOk('slave', ['nft', `add table inet ${SSH_BLOCK}; add chain inet ${SSH_BLOCK} input { type filter hook input priority 0; }; `
+      + `add rule inet ${SSH_BLOCK} input ip saddr ${findNode('master').address} tcp dport 22 drop`]);
   } finally {
     await revive('master');
   }
   // Back on the network: the master's guard holds its telephony; the slave fails back by itself after the stable period.
   const sampler = sampleSip();
   try {
+    try {
+      await waitFor("the master's guard holding its telephony on the slave's SIP", FAST_BOUND_MS, async () =>
+        /did not tell its state .* but its SIP answers/.test(await readNodeFile('master', STATE)));
+    } finally {
+      await execOk('slave', ['nft', 'delete', 'table', 'inet', SSH_BLOCK]);
+    }
     await waitStandby(FAST_BOUND_MS);
   } finally {
     assertNeverBoth(await sampler.stop(), 'master link back');

@@ -25,11 +25,16 @@ class Guard(unittest.TestCase):
                        "ssh": {"command": [os.path.join(HERE, "fake-slave-ssh")]},
                        "guard": {"timeout": 1}}, f)
 
-    def run_guard(self, status="", rc=0, sleep=0):
+    def run_guard(self, status="", rc=0, sleep=0, slave_sip=(False, "SIP port unreachable (nothing listens)")):
+        """The guard against a fake ssh; the slave's SIP is a stand-in too
+        (self.sip_asked says whether the guard asked it)."""
         env = {"FAKE_STATUS": status if isinstance(status, str) else json.dumps(status),
                "FAKE_SSH_RC": str(rc), "FAKE_SLEEP": str(sleep)}
-        with mock.patch.dict(os.environ, env):
-            return guard.main(["xivo-ha-guard", self.config_file])
+        sip = mock.Mock(return_value=slave_sip)
+        with mock.patch.dict(os.environ, env), mock.patch.object(guard.lib, "sip_options", sip):
+            rc = guard.main(["xivo-ha-guard", self.config_file])
+        self.sip_asked = sip.call_args_list
+        return rc
 
     def recorded(self):
         with open(self.state_file, encoding="utf-8") as f:
@@ -46,14 +51,29 @@ class Guard(unittest.TestCase):
         self.assertEqual(self.run_guard({"state": "standby"}), 0)
         self.assertEqual(self.recorded()["state"], "released")
 
-    def test_starts_telephony_when_the_slave_is_unreachable(self):
+    def test_starts_telephony_when_the_slave_is_unreachable_and_its_sip_silent(self):
         self.assertEqual(self.run_guard("", rc=255), 0)
         self.assertIn("unreachable", self.recorded()["reason"])
+        self.assertIn("its SIP is silent", self.recorded()["reason"])
+        self.assertEqual(self.sip_asked, [mock.call("198.18.0.12", 5060, 1.0)])
 
     def test_gives_up_on_a_silent_slave_within_its_timeout(self):
         t0 = time.monotonic()
         self.assertEqual(self.run_guard({"state": "active"}, sleep=5), 0)
         self.assertLess(time.monotonic() - t0, 4)
+
+    def test_holds_when_the_slave_does_not_tell_its_state_but_answers_sip(self):
+        # A slave in charge that logs in too slowly (a loaded machine) or
+        # refuses the key still carries the calls: its SIP says so.
+        answering = (True, "SIP/2.0 200 OK")
+        self.assertEqual(self.run_guard({"state": "active"}, sleep=5, slave_sip=answering), 1)
+        self.assertEqual(self.recorded()["state"], "held")
+        self.assertIn("did not tell its state (no answer within 1 s) but its SIP answers", self.recorded()["reason"])
+        self.assertEqual(self.run_guard("", rc=255, slave_sip=answering), 1)
+
+    def test_asks_the_slaves_sip_only_when_its_state_is_unknown(self):
+        self.assertEqual(self.run_guard({"state": "standby"}, slave_sip=(True, "SIP/2.0 200 OK")), 0)
+        self.assertEqual(self.sip_asked, [])
 
     def test_keeps_the_held_since_time_across_repeated_refusals_and_logs_the_transitions(self):
         self.run_guard({"state": "active"})
