@@ -105,17 +105,13 @@ class Guard(unittest.TestCase):
         self.assertIn("198.18.0.12 is active since t (r)", reason)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class MasterWatch(unittest.TestCase):
     """xivo-ha-guard watch: the master stands down or fences itself, on a fake clock."""
 
     WITNESS = "198.18.0.1"
 
     def build(self, slave_up, witness_up=lambda t: True, slave_state="standby", witness=WITNESS,
-              running=True, saved_state=None, slave_sip=None):
+              running=True, saved_state=None, slave_sip=None, ask_fails=False):
         from fakes import FakeClock, RecordingRunner
         self.tmp = temp_dir(self)
         self.clock = FakeClock()
@@ -147,6 +143,8 @@ class MasterWatch(unittest.TestCase):
 
         def ask():
             self.asked.append(self.clock.t)
+            if ask_fails:
+                return None, "no answer within 1 s"
             return {"state": slave_state(self.clock.t) if callable(slave_state) else slave_state}, ""
 
         def sip(address):
@@ -217,6 +215,18 @@ class MasterWatch(unittest.TestCase):
         self.run_for(70)
         self.assertEqual(self.verbs(), [(60, "restart")])
 
+    def test_a_slave_that_does_not_tell_its_state_while_its_sip_answers_makes_the_master_stand_down(self):
+        self.build(slave_up=lambda t: True, slave_state=lambda t: "active" if t >= 5 else "standby", ask_fails=True)
+        self.run_for(10)
+        self.assertEqual(self.verbs(), [(5, "restart")])
+
+    def test_a_slave_that_does_not_tell_its_state_and_runs_no_telephony_is_left_alone(self):
+        # The periodic asks (0, 60, 120) fail, its SIP is silent: a standby slave with a broken ssh.
+        self.build(slave_up=lambda t: True, ask_fails=True)
+        self.run_for(130)
+        self.assertEqual(self.asked, [0, 60, 120])
+        self.assertEqual(self.verbs(), [])
+
     def test_a_paused_cluster_gets_no_fencing_from_the_watch(self):
         self.build(slave_up=lambda t: t < 10, witness_up=lambda t: t < 10)
         with open(os.path.join(self.tmp, "paused.json"), "w", encoding="utf-8") as f:
@@ -228,3 +238,7 @@ class MasterWatch(unittest.TestCase):
         self.build(slave_up=lambda t: False, witness_up=lambda t: False, running=False)
         self.run_for(30)
         self.assertEqual(self.verbs(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
