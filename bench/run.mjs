@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cleanupNow, onCleanup } from './lib/cleanup.mjs';
 import { writeConfigs } from './lib/config.mjs';
 import { Fleet } from './lib/fleet.mjs';
-import { floorHandshake, floorTarPush } from './lib/floor.mjs';
+import { floorHandshake, floorKindOf, floorTarPush } from './lib/floor.mjs';
 import { timedEnvironment } from './lib/environment.mjs';
 import { ensurePackages, packagesFor } from './lib/install.mjs';
 import { measure } from './lib/measure.mjs';
@@ -284,10 +284,10 @@ function compareTrees(n, first, other, results) {
  */
 const PAIRED_FLOOR_MAX_HOSTS = 10;
 
-/** The floor of a case (tar push for (a), handshake otherwise), timed now; undefined if it failed. */
+/** The floor of a case (floorKindOf), timed now; undefined if it failed (the report then marks the case's ratio). */
 async function floorBefore({ n, hosts, ssh }, caseId) {
   try {
-    return caseId === 'a' ? await floorTarPush(hosts, join(RENDERED_DIR, `n${n}`), ssh, baseEnv) : await floorHandshake(hosts, ssh, baseEnv);
+    return floorKindOf(caseId) === 'tar' ? await floorTarPush(hosts, join(RENDERED_DIR, `n${n}`), ssh, baseEnv) : await floorHandshake(hosts, ssh, baseEnv);
   } catch (err) {
     log(`N=${n} floor before ${CASE_LABELS[caseId]}: ${err.message}`);
     return undefined;

@@ -8,6 +8,15 @@ import { join } from 'node:path';
 import { ownProcess, releaseProcess } from './cleanup.mjs';
 import { FLEET_SSH, FLOOR_DIR } from './paths.mjs';
 
+/**
+ * The floor a case is measured against: pushing the final trees for (a) (it
+ * writes every file), one handshake per host for the no-op and drift runs
+ * (b) and (c), which only read.
+ */
+export function floorKindOf(caseId) {
+  return caseId === 'a' ? 'tar' : 'handshake';
+}
+
 /** ssh: {port, key, knownHosts}, the simulated hosts' by default. */
 export function sshArgv(address, remoteArgv, ssh = FLEET_SSH) {
   return [

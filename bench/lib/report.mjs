@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { RESULTS_DIR } from './paths.mjs';
+import { floorKindOf } from './floor.mjs';
 import { CASE_LABELS, CASES, TOOL_LABELS } from './schedule.mjs';
 import { formatMegabytes, formatRatio, formatSeconds, median, summarise } from './stats.mjs';
 
@@ -50,11 +51,14 @@ function cell(s, failed) {
  * else xivo-ha's median over the floor runs' median.
  */
 export function floorRatio(xivoHaRuns, separateFloor) {
-  if (xivoHaRuns.length > 0 && xivoHaRuns.every((m) => m.pairedFloorSeconds > 0)) {
+  const paired = xivoHaRuns.filter((m) => m.pairedFloorSeconds > 0).length;
+  if (xivoHaRuns.length > 0 && paired === xivoHaRuns.length) {
     return { floorSeconds: median(xivoHaRuns.map((m) => m.pairedFloorSeconds)), ratio: median(xivoHaRuns.map((m) => m.seconds / m.pairedFloorSeconds)) };
   }
   const x = summarise(xivoHaRuns.map((m) => m.seconds));
-  return { floorSeconds: separateFloor?.median, ratio: x && separateFloor ? x.median / separateFloor.median : undefined };
+  const result = { floorSeconds: separateFloor?.median, ratio: x && separateFloor ? x.median / separateFloor.median : undefined };
+  // Some runs were paired, others lost their floor (the log says why): the report must say the ratio is not paired.
+  return paired > 0 ? { ...result, unpairedRuns: xivoHaRuns.length - paired } : result;
 }
 
 /** results: {date, machine, measurements[], floors[], correctness[], skipped[], options} */
@@ -83,14 +87,17 @@ export function renderReport(results) {
   out.push('Wall time, median (min–max) over the runs; ✗ = a run failed its correctness check. Floor: handshake for (b) and (c), tar push for (a); where each xivo-ha run had a floor timed just before it (N ≤ 10), the floor column is the median of those and xivo-ha / floor the median of the runs\' own ratios, else median over median.', '');
   out.push('| N | case | Ansible | Ansible+Mitogen | xivo-ha | floor | Ansible / xivo-ha | Mitogen / xivo-ha | xivo-ha / floor |');
   out.push('|---|---|---|---|---|---|---|---|---|');
+  const unpaired = [];
   for (const n of counts) {
     for (const c of CASES) {
       const [a, g, x] = ['ansible', 'mitogen', 'xivo-ha'].map((t) => times(n, c, t));
       if (!a && !g && !x) continue;
-      const { floorSeconds, ratio } = floorRatio(measurements.filter((m) => m.n === n && m.case === c && m.tool === 'xivo-ha'), floor(n, c === 'a' ? 'tar' : 'handshake'));
-      out.push(`| ${n} | ${CASE_LABELS[c]} | ${cell(a, failed(n, c, 'ansible'))} | ${cell(g, failed(n, c, 'mitogen'))} | ${cell(x, failed(n, c, 'xivo-ha'))} | ${floorSeconds !== undefined ? formatSeconds(floorSeconds) : '—'} | ${formatRatio(a?.median, x?.median)} | ${formatRatio(g?.median, x?.median)} | ${formatRatio(ratio, 1)} |`);
+      const { floorSeconds, ratio, unpairedRuns } = floorRatio(measurements.filter((m) => m.n === n && m.case === c && m.tool === 'xivo-ha'), floor(n, floorKindOf(c)));
+      if (unpairedRuns) unpaired.push(`N=${n} ${CASE_LABELS[c]}: ${unpairedRuns} run(s)`);
+      out.push(`| ${n} | ${CASE_LABELS[c]} | ${cell(a, failed(n, c, 'ansible'))} | ${cell(g, failed(n, c, 'mitogen'))} | ${cell(x, failed(n, c, 'xivo-ha'))} | ${floorSeconds !== undefined ? formatSeconds(floorSeconds) : '—'} | ${formatRatio(a?.median, x?.median)} | ${formatRatio(g?.median, x?.median)} | ${formatRatio(ratio, 1)}${unpairedRuns ? ' †' : ''} |`);
     }
   }
+  if (unpaired.length > 0) out.push('', `† The floor timed before some xivo-ha runs failed (the bench log says why): median over median instead (${unpaired.join('; ')}).`);
   out.push('', '## SSH floor', '', '| N | handshake (curve25519), all hosts in parallel | tar push of every final tree |', '|---|---|---|');
   for (const n of counts) {
     const h = floor(n, 'handshake');

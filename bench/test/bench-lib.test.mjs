@@ -17,7 +17,7 @@ import { renderInventory } from '../lib/config.mjs';
 import { parseOptions } from '../lib/options.mjs';
 import { floorRatio, renderReport } from '../lib/report.mjs';
 import { LAB_SSH, labHosts, parseLabUp } from '../lib/targets.mjs';
-import { floorHandshake, sshArgv } from '../lib/floor.mjs';
+import { floorHandshake, floorKindOf, sshArgv } from '../lib/floor.mjs';
 import { DEBIAN_ROOT_PATH, timedEnvironment } from '../lib/environment.mjs';
 import { TOOLS } from '../lib/tools.mjs';
 
@@ -274,9 +274,20 @@ test("xivo-ha / floor is the median of each run's ratio to the floor timed just 
   assert.ok(Math.abs(paired.ratio - 2.5) < 1e-9, String(paired.ratio));
   // Without a floor for every run: median over the separate floor runs' median.
   const unpaired = floorRatio([{ seconds: 0.6 }, { seconds: 0.8, pairedFloorSeconds: 0.32 }, { seconds: 0.62 }], { median: 0.2 });
-  assert.deepEqual(unpaired, { floorSeconds: 0.2, ratio: 0.62 / 0.2 });
+  assert.deepEqual(unpaired, { floorSeconds: 0.2, ratio: 0.62 / 0.2, unpairedRuns: 2 });
+  assert.deepEqual(floorRatio([{ seconds: 0.5 }], { median: 0.25 }), { floorSeconds: 0.25, ratio: 2 }, 'a case never paired (N > 10) is not marked');
   assert.deepEqual(floorRatio([], undefined), { floorSeconds: undefined, ratio: undefined });
   const report = renderReport({ date: 'd', machine: {}, options: '', floors: [{ n: 2, kind: 'handshake', run: 1, seconds: 0.22 }], correctness: [], skipped: [], elapsedSeconds: 1, status: 'complete',
     measurements: runs.map((r, i) => ({ n: 2, case: 'b', tool: 'xivo-ha', run: i + 1, peakRssBytes: 1, peakPssBytes: 1, ok: true, ...r })) });
   assert.match(report, /\| 2 \| \(b\) no-op apply \| — \| — \| 0\.62 s \(0\.60–0\.80 s\) \| 0\.25 s \| — \| — \| 2\.5x \|/);
+  assert.doesNotMatch(report, /†/);
+  // A run whose paired floor failed: the case falls back to median over median, and the report says so.
+  const lost = renderReport({ date: 'd', machine: {}, options: '', floors: [{ n: 2, kind: 'handshake', run: 1, seconds: 0.2 }], correctness: [], skipped: [], elapsedSeconds: 1, status: 'complete',
+    measurements: runs.map((r, i) => ({ n: 2, case: 'b', tool: 'xivo-ha', run: i + 1, peakRssBytes: 1, peakPssBytes: 1, ok: true, ...r, ...(i === 1 ? { pairedFloorSeconds: undefined } : {}) })) });
+  assert.match(lost, /\| 0\.20 s \| — \| — \| 3\.1x † \|/);
+  assert.match(lost, /† The floor timed before some xivo-ha runs failed .*N=2 \(b\) no-op apply: 1 run\(s\)/);
+});
+
+test('each case is measured against its floor: the tar push for the first apply, the handshake for the runs that only read', () => {
+  assert.deepEqual(['a', 'b', 'c'].map(floorKindOf), ['tar', 'handshake', 'handshake']);
 });
