@@ -80,10 +80,25 @@ function watchTelephony(): () => Promise<Array<{ at: number; answering: string[]
   };
 }
 
-async function replicationRunsSince(since: Date): Promise<number> {
+/** The replications the master's journal shows starting in [from, to]. */
+async function replicationRunsBetween(from: Date, to = new Date(8.64e15)): Promise<number> {
   // short-unix stamps each line to the microsecond: --since alone rounds to whole seconds.
-  const journal = await execOk('master', ['journalctl', '-u', 'xivo-ha-replicate.service', '--since', `@${Math.floor(since.getTime() / 1000)}`, '-o', 'short-unix', '--no-pager']);
-  return journal.split('\n').filter((l) => Number(l.split(' ')[0]) * 1000 >= since.getTime() && l.includes('copying') && l.includes('tables to')).length;
+  const journal = await execOk('master', ['journalctl', '-u', 'xivo-ha-replicate.service', '--since', `@${Math.floor(from.getTime() / 1000)}`, '-o', 'short-unix', '--no-pager']);
+  return journal.split('\n').filter((l) => {
+    const at = Number(l.split(' ')[0]) * 1000;
+    return at >= from.getTime() && at <= to.getTime() && l.includes('copying') && l.includes('tables to');
+  }).length;
+}
+
+/**
+ * Waits, when the next hour is less than `marginMs` away, until just past it:
+ * the replication timer fires at every :00, and a count of the replications
+ * a command caused must not include that scheduled one.
+ */
+async function clearOfTheHour(marginMs: number): Promise<void> {
+  const hour = 3_600_000;
+  const toNextHour = hour - (Date.now() % hour);
+  if (toNextHour < marginMs) await pause(toNextHour + 5_000); // the timer's AccuracySec is 1 s
 }
 
 before(async () => {
@@ -135,6 +150,7 @@ test('1. pause: status shows who, when and why; a cut master link causes no take
   // As if the pause had spanned a scheduled run: the Persistent timer's last
   // trigger two hours ago makes it replicate as soon as it starts again.
   await execOk('master', ['touch', '-d', '-2 hours', '/var/lib/systemd/timers/stamp-xivo-ha-replicate.timer']);
+  await clearOfTheHour(60_000);
   const started = new Date();
   const resumed = await xivoHa(['resume', '-i', inventory]);
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
@@ -144,7 +160,7 @@ test('1. pause: status shows who, when and why; a cut master link causes no take
   // A catch-up run the timer started after resume's own would show here.
   await pause(3_000);
   await until('no replication running', async () => (await unitActive('master', 'xivo-ha-replicate.service')) !== 'activating', 60_000);
-  assert.equal(await replicationRunsSince(started), 1, 'resume and the timer\'s catch-up replicated one after the other');
+  assert.equal(await replicationRunsBetween(started), 1, 'resume and the timer\'s catch-up replicated one after the other');
   await until('the monitor acting again', async () => (await monitorState()).paused === false, 30_000);
   const twice = await xivoHa(['resume', '-i', inventory]);
   assert.equal(twice.code, 0);
@@ -186,11 +202,18 @@ test('2. upgrade --switchover: telephony on exactly one node at every moment che
   assert.equal(await xivoVersion('master'), '2024.10.00');
   assert.equal(await xivoVersion('slave'), '2024.10.00');
   assert.equal(await alembic('master'), await alembic('slave'));
-  const record = JSON.parse(await readNodeFile('master', `${STATE_DIR}/upgrade.json`)) as { started: string; finished?: string; steps: Array<{ status: string }> };
+  const record = JSON.parse(await readNodeFile('master', `${STATE_DIR}/upgrade.json`)) as { started: string; finished?: string; steps: Array<{ id: string; status: string; at?: string }> };
   // Counted from the pause the upgrade took (record.started), not from the test's start: the hourly run at :00 may
-  // come just before the pause (it then holds the HA lock, and the pause waits for it).
+  // come just before the pause (it then holds the HA lock, and the pause waits for it). And only up to the end of
+  // the replicate step: the timer runs again from the step before it, and its :00 run may follow at any moment.
   assert.ok(new Date(record.started) >= started);
-  assert.equal(await replicationRunsSince(new Date(record.started)), 1, 'one replication, at the end, once the schemas matched');
+  const finishedAt = (id: string): Date => {
+    const step = record.steps.find((s) => s.id === id);
+    assert.ok(step?.at, `the upgrade record has no finished step ${id}`);
+    return new Date(step.at);
+  };
+  assert.equal(await replicationRunsBetween(new Date(record.started), finishedAt('check-schemas')), 0, 'a replication ran before the schemas were compared');
+  assert.equal(await replicationRunsBetween(new Date(record.started), finishedAt('replicate')), 1, 'one replication, at the end, once the schemas matched');
   assert.ok(record.finished);
   assert.ok(record.steps.every((s) => s.status === 'done'));
   assert.equal(await exists('slave', `${STATE_DIR}/paused.json`), false);
