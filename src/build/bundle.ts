@@ -28,12 +28,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { GENERATED_VALIDATORS_FILE } from '../load/validators/keys.js';
+import { BUNDLE_FILE, ENTRY_FILE } from './bundle-files.js';
 
 const BUNDLE_EXTERNAL = ['ssh2', 'pg', 'zx', 'ajv'];
 
-/** The bundle's file, run by the entry (src/cli/launch.ts names it too); and the entry, package.json's bin. */
-const BUNDLE_FILE = 'main.cjs';
-const ENTRY_FILE = 'xivo-ha.cjs';
 
 /**
  * CommonJS has no import.meta: each file's URL is made from its __filename.

@@ -4,6 +4,7 @@
 // (compile-cache.ts). It stays this small: it is compiled at every start.
 
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_FILE } from '../build/bundle-files.js';
 import { runWithCompileCache } from './compile-cache.js';
 
-runWithCompileCache(fileURLToPath(new URL('main.cjs', import.meta.url)));
+runWithCompileCache(fileURLToPath(new URL(BUNDLE_FILE, import.meta.url)));

@@ -9,9 +9,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { newestMtime } from '../newest-mtime.mjs';
+import { ENTRY_FILE } from '../../src/build/bundle-files.js';
 
 export const packageRoot = join(import.meta.dirname, '..', '..');
-export const cliPath = join(packageRoot, 'dist', 'bundle', 'xivo-ha.cjs');
+export const cliPath = join(packageRoot, 'dist', 'bundle', ENTRY_FILE);
 
 let checked = false;
 

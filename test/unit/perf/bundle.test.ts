@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTempDir } from '../../helpers/temp-dir.js';
 import { builtCli, packageRoot } from '../../helpers/cli-path.js';
+import { BUNDLE_FILE, ENTRY_FILE } from '../../../src/build/bundle-files.js';
 
 // Every ES module resolved and every CommonJS module loaded, printed on stderr.
 const esmHooks = `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; }`;
@@ -69,7 +70,7 @@ test('ssh2 is left to node_modules, where its native crypto binding is found', (
 });
 
 test('the bundle and its entry are strict mode code, as the ES modules they are built from', () => {
-  for (const file of ['main.cjs', 'xivo-ha.cjs']) {
+  for (const file of [BUNDLE_FILE, ENTRY_FILE]) {
     const text = readFileSync(join(packageRoot, 'dist', 'bundle', file), 'utf8');
     // The directive must be the first statement; a hashbang and comments may come before it.
     const first = text.split('\n').find((line) => line.trim() !== '' && !line.startsWith('#!') && !line.startsWith('//'));

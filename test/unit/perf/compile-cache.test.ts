@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { compileCacheDir, compileCacheName, distrust, writeCache } from '../../../src/cli/compile-cache.js';
 import { withTempDir } from '../../helpers/temp-dir.js';
 import { builtCli } from '../../helpers/cli-path.js';
+import { BUNDLE_FILE } from '../../../src/build/bundle-files.js';
 
 const { NODE_TEST_CONTEXT: _, ...parentEnv } = process.env;
 
@@ -29,7 +30,7 @@ function runCli(args: string[], cacheDir: string, nodeArgs: string[] = []): { st
 
 /** The cache file a command's run uses, named as the entry names it. */
 function cacheFileFor(cacheDir: string, command: string): string {
-  return join(cacheDir, compileCacheName(statSync(join(dirname(builtCli()), 'main.cjs')), ['node', 'xivo-ha', command]).name);
+  return join(cacheDir, compileCacheName(statSync(join(dirname(builtCli()), BUNDLE_FILE)), ['node', 'xivo-ha', command]).name);
 }
 
 test("a command's second run uses the code its first run compiled, with the same output", () => {
