@@ -325,6 +325,10 @@ export class HostRun {
 
     if (this.o.mode === 'verify') changes = changes.filter((c) => !c.alwaysRuns);
     let changed = changes.length > 0;
+    let noteAfterApply: string | undefined;
+    if (executes && ran && changed && module.changedAfterApply) {
+      ({ changed, note: noteAfterApply } = module.changedAfterApply(args, stepResults));
+    }
     if (task.changedWhen && !isUnknown(result)) {
       const v = this.evalOn(task.changedWhen, task, result, loop);
       if (!isUnknown(v)) changed = v;
@@ -338,7 +342,8 @@ export class HostRun {
     const status: TaskStatus = changes.length === 0 ? 'ok' : this.o.mode === 'apply' && executes ? 'changed' : 'pending';
     const views = changes.map((c) => viewChange(c));
     const out: ItemOutcome = { status, changes: views, result };
-    if (plan.note) out.note = plan.note;
+    if (noteAfterApply) out.note = noteAfterApply;
+    else if (plan.note) out.note = plan.note;
     else if (task.checkMode === true && changes.length > 0) out.note = 'check_mode: true: planned only, never applied';
     else if (executes && this.o.mode !== 'apply') out.note = 'ran during plan (check_mode: false): its result is real';
     else if (neverChanges && changes.length === 0 && this.o.mode !== 'apply') out.note = 'runs during apply; never reports a change (changed_when: false)';

@@ -183,6 +183,13 @@ export interface Module<Args = Record<string, unknown>> {
   plan(args: Args, facts: Facts, ctx: ModuleContext): ModulePlan;
   /** Builds the registered value after the change's steps ran (command/shell: rc, stdout…). */
   resultAfterApply?(args: Args, stepResults: StepResult[]): Record<string, unknown>;
+  /**
+   * For a change whose program decides again on the node when it runs (the
+   * plan saw one state, the node may hold another by then): whether it
+   * changed anything, as the program's output says, and what to show
+   * instead when it did not. Without it, a change that ran is "changed".
+   */
+  changedAfterApply?(args: Args, stepResults: StepResult[]): { changed: boolean; note?: string };
 }
 
 export function probeKey(probe: Probe): string {

@@ -8,7 +8,7 @@
 // therefore keeps the calls it has just taken: with plain `systemd: stopped`
 // it lost them until the monitor started telephony again.
 
-import type { Change, Facts, Module, Probe } from '../../core/types.js';
+import type { Change, Facts, Module, Probe, StepResult } from '../../core/types.js';
 
 interface StandbyTelephonyArgs {
   unit?: string;
@@ -94,5 +94,14 @@ export const xivoStandbyTelephony: Module<StandbyTelephonyArgs> = {
       ],
     };
     return { changes: [change] };
+  },
+  // The program prints one line per thing done ("disabled at boot: …",
+  // "stopped: …") or kept ("kept: this slave is in charge …", "already …"):
+  // a takeover between gather and step leaves it with nothing to do.
+  changedAfterApply(_args, stepResults: StepResult[]) {
+    const lines = stepResults.flatMap((r) => (r.stdout ?? '').split('\n'));
+    const changed = lines.some((l) => /^(disabled at boot|stopped):/.test(l));
+    const kept = lines.find((l) => l.startsWith('kept: '));
+    return { changed, ...(!changed && kept ? { note: `${kept} (decided on the node, under the HA lock)` } : {}) };
   },
 };

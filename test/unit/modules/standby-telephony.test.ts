@@ -8,6 +8,10 @@ import { test } from 'node:test';
 import { xivoStandbyTelephony } from '../../../src/ha/modules/standby-telephony.js';
 import { fakeContext, planTwice } from '../../helpers/fake-facts.js';
 import { table } from './table.js';
+import type { RunEvent } from '../../../src/core/events.js';
+import { runPlaybooks } from '../../../src/core/runner.js';
+import { FakeHost } from '../../helpers/fake-host.js';
+import { inventory, play, playbook, task } from '../../helpers/specs.js';
 
 const STATE = '/var/lib/xivo-ha/monitor-state.json';
 const MARKER = '/var/lib/xivo/disabled';
@@ -62,4 +66,30 @@ table(xivoStandbyTelephony as never, [
 test('xivo_standby_telephony: the step runs the node program with the unit and marker', () => {
   const { first } = planTwice(xivoStandbyTelephony as never, { unit: 'telephony.service', disabled_marker: '/run/off' }, { units: { 'telephony.service': { exists: true, active: 'active', enabled: 'enabled' } } }, fakeContext());
   assert.deepEqual(first.changes[0]!.steps, [{ kind: 'exec', argv: ['/usr/local/sbin/xivo-ha-standby-telephony', 'stop', '--unit', 'telephony.service', '--disabled-marker', '/run/off'] }]);
+});
+
+/** Applies the task on a standby slave running telephony whose node program prints `said`; the task's result event. */
+async function applyWhereTheProgramSays(said: string): Promise<RunEvent & { type: 'task_result' }> {
+  const host = new FakeHost('slave', (argv) => (argv[0] === '/usr/local/sbin/xivo-ha-standby-telephony' ? { rc: 0, stdout: said, stderr: '' } : { rc: 0, stdout: '', stderr: '' }));
+  host.writeFile(STATE, '{"state": "standby"}');
+  host.units.set('asterisk.service', running['asterisk.service']);
+  const events: RunEvent[] = [];
+  await runPlaybooks({
+    command: 'apply', inventory: inventory({ slave: {} }), playbooks: [playbook(play([task('hold back', 'xivo_standby_telephony', {})]))], tags: [], extraVars: {},
+    connect: async () => host, connectOptions: { acceptNew: false }, emit: (e) => events.push(e),
+  });
+  assert.deepEqual(host.execLog, [['/usr/local/sbin/xivo-ha-standby-telephony', 'stop', '--unit', 'asterisk.service', '--disabled-marker', MARKER]]);
+  return events.find((e): e is RunEvent & { type: 'task_result' } => e.type === 'task_result')!;
+}
+
+test('xivo_standby_telephony: the apply reports "changed" when the node program stopped or disabled telephony', async () => {
+  const result = await applyWhereTheProgramSays('disabled at boot: xivo-service disable\nstopped: asterisk.service\n');
+  assert.equal(result.status, 'changed');
+});
+
+test('xivo_standby_telephony: a slave that took over between gather and step is reported ok, with the program\'s reason, not "changed"', async () => {
+  const result = await applyWhereTheProgramSays('kept: this slave is in charge (monitor state active); its telephony stays up\n');
+  assert.equal(result.status, 'ok');
+  assert.deepEqual(result.changes, []);
+  assert.match(result.note ?? '', /^kept: this slave is in charge \(monitor state active\); its telephony stays up \(decided on the node, under the HA lock\)$/);
 });
