@@ -229,7 +229,7 @@ test('4. the TURN secret is in no output, diff, JSON event or node log, and its 
   }
 });
 
-test('5. disabling HA on the cc + Edge inventory takes back the slave\'s CC and Edge actions: the slave\'s old keys are refused, programs and settings are gone', async () => {
+test('5. disabling HA on the cc + Edge inventory takes back the slave\'s CC and Edge actions: the slave\'s old keys are refused, programs and settings are gone; on the xds inventory each MDS knows the master alone as the Main', async () => {
   // The slave's action keys, kept aside to try them once HA is off.
   await execOn('slave', ['sh', '-c', 'cp /root/.ssh/xivo_ha_cc /root/old-cc-key && cp /root/.ssh/xivo_ha_edge /root/old-edge-key']);
   const useOldKey = (key: string, node: string, command: string) => execOn('slave', ['ssh', '-i', key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', `root@${nodeAddress(node)}`, command], { timeoutMs: 30_000 });
@@ -257,4 +257,13 @@ test('5. disabling HA on the cc + Edge inventory takes back the slave\'s CC and 
     assert.equal((await execOn(node, ['test', '-e', '/usr/local/sbin/xivo-ha-mds-register'])).code, 1);
   }
   await execOn('slave', ['rm', '-f', '/root/old-cc-key', '/root/old-edge-key']);
+
+  const mainOf = async () => (JSON.parse(await readNodeFile('mds1', '/etc/xivo-ha/main.json')) as { addresses: string[] }).addresses;
+  assert.deepEqual(await mainOf(), [nodeAddress('master'), nodeAddress('slave')], 'xds.yml gave the MDS both nodes');
+  const xdsOff = join(dir, 'xds-off.yml');
+  const xdsText = readFileSync(inventories.xds!, 'utf8');
+  assert.match(xdsText, /enabled: true/);
+  writeFileSync(xdsOff, xdsText.replace('enabled: true', 'enabled: false'));
+  await applyTwice(xdsOff);
+  assert.deepEqual(await mainOf(), [nodeAddress('master')], 'the former slave may still register as the Main');
 });
