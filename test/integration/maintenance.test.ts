@@ -80,13 +80,13 @@ function watchTelephony(): () => Promise<Array<{ at: number; answering: string[]
   };
 }
 
-/** The replications the master's journal shows starting in [from, to]. */
-async function replicationRunsBetween(from: Date, to = new Date(8.64e15)): Promise<number> {
+/** The replications the master's journal shows starting from `from`, up to `to` when given. */
+async function replicationRunsBetween(from: Date, to?: Date): Promise<number> {
   // short-unix stamps each line to the microsecond: --since alone rounds to whole seconds.
   const journal = await execOk('master', ['journalctl', '-u', 'xivo-ha-replicate.service', '--since', `@${Math.floor(from.getTime() / 1000)}`, '-o', 'short-unix', '--no-pager']);
   return journal.split('\n').filter((l) => {
     const at = Number(l.split(' ')[0]) * 1000;
-    return at >= from.getTime() && at <= to.getTime() && l.includes('copying') && l.includes('tables to');
+    return at >= from.getTime() && (to === undefined || at <= to.getTime()) && l.includes('copying') && l.includes('tables to');
   }).length;
 }
 
